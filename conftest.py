@@ -1,0 +1,31 @@
+"""Shared pytest set-up: the ``torch`` fixture for parity tests and a count of those that ran."""
+
+from __future__ import annotations
+
+import pytest
+
+_TORCH_REASON = "PyTorch is not installed: torch parity tests skipped (pip install torch)"
+
+
+@pytest.fixture
+def torch():
+    """The torch module, or a skip with a clear reason when it is not installed."""
+    return pytest.importorskip("torch", reason=_TORCH_REASON)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().uses_torch = "torch" in getattr(item, "fixturenames", ())
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    stats = terminalreporter.stats
+    ran = sum(
+        1
+        for key in ("passed", "failed")
+        for report in stats.get(key, [])
+        if getattr(report, "uses_torch", False) and report.when == "call"
+    )
+    skipped = sum(1 for r in stats.get("skipped", []) if _TORCH_REASON in str(r.longrepr))
+    terminalreporter.write_line(f"torch parity tests: {ran} ran, {skipped} skipped")

@@ -1,0 +1,409 @@
+"""Reverse-mode automatic differentiation: ``Function`` nodes and the backward engine.
+
+A ``Function`` subclass defines ``forward(ctx, *arrays)`` on NumPy arrays and
+``backward(ctx, *grad_outputs)`` on Tensors, written with mytorch ops so that a
+backward pass can itself be differentiated (``create_graph=True``).
+
+>>> import numpy as np
+>>> from mytorch.core import tensor
+>>> class Square(Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x * x
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (x,) = ctx.saved_tensors
+...         return 2 * x * grad
+>>> x = tensor([3.0], requires_grad=True)
+>>> Square.apply(x).sum().backward()
+>>> x.grad.tolist()
+[6.0]
+
+The graph is kept as edges from each node to the nodes that produced its inputs
+(``next_functions``); backward visits nodes in decreasing creation order with a heap,
+so it never recurses and every node runs once, after all of its consumers.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+
+from mytorch.core.grad_mode import _state, set_grad_enabled
+
+_sequence = itertools.count()
+_REGISTRY: dict[str, list[type[Function]]] = {}
+
+
+class Function:
+    """Base class of every differentiable operation; an instance is one node of the graph (``ctx``)."""
+
+    # Attributes every node has once ``apply`` has run:
+    #   next_functions   per input: (node, output_nr), (leaf tensor, 0) or None
+    #   needs_input_grad per input: whether backward must produce its gradient
+    #   _seq             creation order; backward runs nodes in decreasing order
+    #   _meta            per output: (shape, dtype), to make zero grads for unused outputs
+    #   _saved           what ``save_for_backward`` kept, resolved; None once freed
+    #   _hooks           {output_nr: [hook, ...]} for non-leaf ``register_hook``/``retain_grad``
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        module = cls.__module__
+        if module.startswith("mytorch.") and "backward" in cls.__dict__:
+            family = module.rsplit(".", 1)[-1]
+            _REGISTRY.setdefault(family, []).append(cls)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        """Compute the outputs from NumPy arrays (Tensor arguments arrive as arrays)."""
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """Return one gradient (Tensor or None) per forward argument, written with mytorch ops."""
+        raise NotImplementedError("Function subclasses must implement backward")
+
+    # ----- ctx API used inside forward/backward -----
+    def save_for_backward(self, *items) -> None:
+        """Keep arrays or tensors for backward; inputs and outputs stay connected to the graph."""
+        self._to_save = items
+
+    def mark_non_differentiable(self, *arrays) -> None:
+        """Outputs (arrays returned by forward) that never get gradients, like argmax indices."""
+        self._non_diff = {id(a) for a in arrays}
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access saved "
+                f"tensors of {type(self).__name__} after they have already been freed). Saved "
+                f"intermediate values of the graph are freed when you call .backward() or "
+                f"autograd.grad(). Specify retain_graph=True if you need to backward through "
+                f"the graph a second time."
+            )
+        out = []
+        for entry in saved:
+            tag = entry[0]
+            if tag == 0:  # a plain array, or None
+                out.append(None if entry[1] is None else Tensor._make(entry[1]))
+            elif tag == 1:  # an input tensor
+                t = entry[1]
+                if t._version != entry[2]:
+                    raise _modified_error(self, t, entry[2])
+                out.append(t)
+            else:  # an output of this node
+                ref = entry[3]()
+                if ref is not None and ref._version != 0:
+                    raise _modified_error(self, ref, 0)
+                out.append(Tensor._make(entry[2], True, self, entry[1]))
+        return tuple(out)
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def register_hook(self, hook, output_nr: int = 0) -> None:
+        if self._hooks is None:
+            self._hooks = {}
+        self._hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object>"
+
+    # ----- building the graph -----
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward on the arguments and, when recording, link the result into the graph."""
+        ctx = object.__new__(cls)
+        record = _state.enabled
+        arrays = []
+        edges = []
+        needs = []
+        any_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if record and a.requires_grad:
+                    any_grad = True
+                    needs.append(True)
+                    fn = a.grad_fn
+                    edges.append((a, 0) if fn is None else (fn, a._output_nr))
+                    continue
+                needs.append(False)
+                edges.append(None)
+            else:
+                arrays.append(a)
+                needs.append(False)
+                edges.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._to_save = ()
+        ctx._non_diff = None
+        raw = cls.forward(ctx, *arrays, **kwargs)
+        single = not isinstance(raw, tuple)
+        raws = (raw,) if single else raw
+        outs = []
+        for r in raws:
+            if type(r) is not np.ndarray:
+                r = np.asarray(r)
+            outs.append(r)
+        if not any_grad:
+            results = [Tensor._make(r) for r in outs]
+            return results[0] if single else tuple(results)
+        non_diff = ctx._non_diff
+        results = []
+        for i, r in enumerate(outs):
+            diff = r.dtype.kind in "fc" and (non_diff is None or id(raws[i]) not in non_diff)
+            results.append(Tensor._make(r, True, ctx, i) if diff else Tensor._make(r))
+        ctx.next_functions = tuple(edges)
+        ctx._seq = next(_sequence)
+        ctx._meta = tuple((r.shape, r.dtype) for r in outs)
+        ctx._hooks = None
+        ctx._saved = _resolve_saved(ctx._to_save, args, outs, results) if ctx._to_save else ()
+        del ctx._to_save
+        return results[0] if single else tuple(results)
+
+
+def _resolve_saved(items, args, outs, results) -> tuple:
+    saved = []
+    for item in items:
+        if isinstance(item, Tensor):
+            saved.append((1, item, item._version))
+            continue
+        for a in args:
+            if isinstance(a, Tensor) and a.data is item:
+                saved.append((1, a, a._version))
+                break
+        else:
+            for i, r in enumerate(outs):
+                if r is item and results[i].grad_fn is not None:
+                    saved.append((2, i, r, weakref.ref(results[i])))
+                    break
+            else:
+                saved.append((0, item))
+    return tuple(saved)
+
+
+def _modified_error(node: Function, t: Tensor, expected: int) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} tensor of shape {list(t.shape)}], which is output 0 of "
+        f"{type(node).__name__}, is at version {t._version}; expected version {expected} instead."
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The engine
+# ----------------------------------------------------------------------------------------------
+
+
+def _reduce_grad(g: Tensor, shape: tuple, node: Function) -> Tensor:
+    """The adjoint of broadcasting: sum ``g`` down to ``shape`` (applied here, once, for all ops)."""
+    from mytorch.core.ops.reduce import sum_to
+
+    try:
+        np.broadcast_shapes(shape, g.shape)
+        ok = len(g.shape) >= len(shape) and np.broadcast_shapes(shape, g.shape) == g.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"Function {type(node).__name__} returned an invalid gradient: got shape "
+            f"{list(g.shape)} for an input of shape {list(shape)}"
+        )
+    return sum_to(g, shape)
+
+
+def _run_backward(
+    roots: Sequence[Tensor],
+    grad_roots: Sequence[Tensor | None],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict | None = None,
+) -> list | None:
+    """Propagate gradients from ``roots``; accumulate into leaves, or fill ``capture`` if given.
+
+    ``capture`` maps ``id(leaf)`` or ``(id(node), output_nr)`` to a slot in the returned list
+    (that is ``autograd.grad``); leaves' ``.grad`` is then left untouched.
+    """
+    captured = [None] * len(capture) if capture is not None else None
+    pending: dict[Function, list] = {}
+    heap: list = []
+
+    def send(target, nr: int, g: Tensor) -> None:
+        if isinstance(target, Tensor):  # a leaf
+            if captured is not None:
+                slot = capture.get(id(target))
+                if slot is not None:
+                    captured[slot] = g if captured[slot] is None else captured[slot] + g
+                return
+            _accumulate_leaf(target, g, create_graph)
+            return
+        grads = pending.get(target)
+        if grads is None:
+            grads = pending[target] = [None] * len(target._meta)
+            heapq.heappush(heap, (-target._seq, target))
+        grads[nr] = g if grads[nr] is None else grads[nr] + g
+
+    with set_grad_enabled(create_graph):
+        for root, g in zip(roots, grad_roots):
+            fn = root.grad_fn
+            send(root if fn is None else fn, root._output_nr, g)
+        while heap:
+            node = heapq.heappop(heap)[1]
+            grads = pending.pop(node)
+            for i, g in enumerate(grads):
+                if g is None:
+                    shape, dtype = node._meta[i]
+                    grads[i] = Tensor._make(np.zeros(shape, dtype))
+            if node._hooks:
+                for i, hooks in node._hooks.items():
+                    for hook in hooks:
+                        r = hook(grads[i])
+                        if r is not None:
+                            grads[i] = r
+            if captured is not None:
+                for i in range(len(grads)):
+                    slot = capture.get((id(node), i))
+                    if slot is not None:
+                        captured[slot] = grads[i]
+            in_grads = node.backward(node, *grads)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            edges = node.next_functions
+            if len(in_grads) != len(edges):
+                raise RuntimeError(
+                    f"function {type(node).__name__}.backward returned an incorrect number of "
+                    f"gradients (expected {len(edges)}, got {len(in_grads)})"
+                )
+            for edge, g in zip(edges, in_grads):
+                if edge is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    g = Tensor._make(np.asarray(g))
+                target, nr = edge
+                if isinstance(target, Tensor):
+                    shape, dtype = target.data.shape, target.data.dtype
+                else:
+                    shape, dtype = target._meta[nr]
+                if g.data.shape != shape:
+                    g = _reduce_grad(g, shape, node)
+                if g.data.dtype != dtype:
+                    g = g.to(dtype)
+                send(target, nr, g)
+            if not retain_graph and node._saved:
+                node._saved = None
+    return captured
+
+
+def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool) -> None:
+    if t._hooks:
+        for hook in t._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    if not create_graph:
+        g = Tensor._make(g.data.copy() if t.grad is None else g.data)
+    if t.grad is None:
+        t.grad = g
+    elif create_graph:
+        t.grad = t.grad + g
+    else:
+        t.grad = Tensor._make(t.grad.data + g.data)
+
+
+def _root_grads(roots: Sequence[Tensor], grads: Sequence | None, what: str) -> list[Tensor]:
+    out = []
+    for i, r in enumerate(roots):
+        if not r.requires_grad:
+            raise RuntimeError(
+                f"{what}: element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        g = None if grads is None else grads[i]
+        if g is None:
+            if r.data.size != 1:
+                raise RuntimeError(
+                    f"{what}: grad can be implicitly created only for scalar outputs; got an "
+                    f"output of shape {list(r.shape)}; pass gradient= of that shape"
+                )
+            g = Tensor._make(np.ones(r.data.shape, r.data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=r.data.dtype))
+            if g.shape != r.shape:
+                raise RuntimeError(
+                    f"{what}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} "
+                    f"and output[{i}] has a shape of {list(r.shape)}."
+                )
+        out.append(g)
+    return out
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (seeded by ``grad_tensors``)."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+        grad_tensors = None if grad_tensors is None else [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _root_grads(tensors, grad_tensors, "backward")
+    _run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``.
+
+    >>> from mytorch.core import tensor
+    >>> x = tensor(2.0, requires_grad=True)
+    >>> (g,) = grad(x * x * x, x, create_graph=True)
+    >>> (gg,) = grad(g, x)
+    >>> g.item(), gg.item()
+    (12.0, 12.0)
+    """
+    if isinstance(outputs, Tensor):
+        outputs = [outputs]
+        grad_outputs = None if grad_outputs is None else [grad_outputs]
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {}
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+        key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
+        capture[key] = i
+    grads = _root_grads(outputs, grad_outputs, "grad")
+    result = _run_backward(outputs, grads, retain_graph, create_graph, capture)
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} was not used in the graph; set allow_unused=True if this is "
+                f"the desired behavior"
+            )
+    return tuple(result)
+
+
+def registry() -> dict[str, list[type[Function]]]:
+    """Every built-in differentiable op, grouped by family (the module that defines it)."""
+    return _REGISTRY
+
+
+from mytorch.core.tensor import Tensor  # noqa: E402

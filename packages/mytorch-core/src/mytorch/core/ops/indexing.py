@@ -1,0 +1,3 @@
+"""indexing ops."""
+
+from __future__ import annotations
