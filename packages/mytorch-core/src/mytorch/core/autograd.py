@@ -121,44 +121,46 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward on the arguments and, when recording, link the result into the graph."""
         ctx = object.__new__(cls)
-        record = _state.enabled
-        arrays = []
-        edges = []
-        needs = []
-        any_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if record and a.requires_grad:
-                    any_grad = True
-                    needs.append(True)
-                    fn = a.grad_fn
-                    edges.append((a, 0) if fn is None else (fn, a._output_nr))
-                    continue
-                needs.append(False)
-                edges.append(None)
-            else:
-                arrays.append(a)
-                needs.append(False)
-                edges.append(None)
-        ctx.needs_input_grad = tuple(needs)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if _state.enabled:
+            edges = [
+                ((a, 0) if a.grad_fn is None else (a.grad_fn, a._output_nr))
+                if isinstance(a, Tensor) and a.requires_grad
+                else None
+                for a in args
+            ]
+            needs = tuple(e is not None for e in edges)
+            any_grad = True in needs
+        else:
+            any_grad = False
+            needs = (False,) * len(args)
+        ctx.needs_input_grad = needs
         ctx._to_save = ()
         ctx._non_diff = None
         raw = cls.forward(ctx, *arrays, **kwargs)
-        single = not isinstance(raw, tuple)
-        raws = (raw,) if single else raw
-        outs = []
-        for r in raws:
-            if type(r) is not np.ndarray:
-                r = np.asarray(r)
-            outs.append(r)
+        if not isinstance(raw, tuple):  # the common case: one output
+            out = raw if type(raw) is np.ndarray else np.asarray(raw)
+            if not any_grad:
+                return Tensor._make(out)
+            if out.dtype.kind not in "fc" or (ctx._non_diff and id(raw) in ctx._non_diff):
+                return Tensor._make(out)
+            result = Tensor._make(out, True, ctx, 0)
+            ctx.next_functions = tuple(edges)
+            ctx._seq = next(_sequence)
+            ctx._meta = ((out.shape, out.dtype),)
+            ctx._hooks = None
+            ctx._saved = (
+                _resolve_saved(ctx._to_save, args, (out,), (result,)) if ctx._to_save else ()
+            )
+            del ctx._to_save
+            return result
+        outs = [r if type(r) is np.ndarray else np.asarray(r) for r in raw]
         if not any_grad:
-            results = [Tensor._make(r) for r in outs]
-            return results[0] if single else tuple(results)
+            return tuple(Tensor._make(r) for r in outs)
         non_diff = ctx._non_diff
         results = []
         for i, r in enumerate(outs):
-            diff = r.dtype.kind in "fc" and (non_diff is None or id(raws[i]) not in non_diff)
+            diff = r.dtype.kind in "fc" and (non_diff is None or id(raw[i]) not in non_diff)
             results.append(Tensor._make(r, True, ctx, i) if diff else Tensor._make(r))
         ctx.next_functions = tuple(edges)
         ctx._seq = next(_sequence)
@@ -166,7 +168,7 @@ class Function:
         ctx._hooks = None
         ctx._saved = _resolve_saved(ctx._to_save, args, outs, results) if ctx._to_save else ()
         del ctx._to_save
-        return results[0] if single else tuple(results)
+        return tuple(results)
 
 
 def _resolve_saved(items, args, outs, results) -> tuple:
@@ -234,6 +236,7 @@ def _run_backward(
     captured = [None] * len(capture) if capture is not None else None
     pending: dict[Function, list] = {}
     heap: list = []
+    handed = {id(g.data) for g in grad_roots}  # arrays that others hold: never stolen
 
     def send(target, nr: int, g: Tensor) -> None:
         if isinstance(target, Tensor):  # a leaf
@@ -242,7 +245,7 @@ def _run_backward(
                 if slot is not None:
                     captured[slot] = g if captured[slot] is None else captured[slot] + g
                 return
-            _accumulate_leaf(target, g, create_graph)
+            _accumulate_leaf(target, g, create_graph, handed)
             return
         grads = pending.get(target)
         if grads is None:
@@ -301,20 +304,25 @@ def _run_backward(
     return captured
 
 
-def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool) -> None:
+def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed: set) -> None:
+    """Add ``g`` into ``t.grad``; a stored gradient never shares memory with anything else."""
     if t._hooks:
         for hook in t._hooks:
             r = hook(g)
             if r is not None:
                 g = r
-    if not create_graph:
-        g = Tensor._make(g.data.copy() if t.grad is None else g.data)
-    if t.grad is None:
-        t.grad = g
-    elif create_graph:
-        t.grad = t.grad + g
-    else:
-        t.grad = Tensor._make(t.grad.data + g.data)
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    arr = g.data
+    if t.grad is not None:
+        t.grad = Tensor._make(t.grad.data + arr)
+        return
+    # Steal the array when it is fresh and ours alone; copy views and arrays handed out before.
+    if arr.base is not None or not arr.flags.writeable or id(arr) in handed:
+        arr = arr.copy()
+    handed.add(id(arr))
+    t.grad = Tensor._make(arr)
 
 
 def _root_grads(roots: Sequence[Tensor], grads: Sequence | None, what: str) -> list[Tensor]:

@@ -174,7 +174,7 @@ class Tensor:
         def keep(g: Tensor) -> None:
             t = ref()
             if t is not None:
-                t.grad = g.detach() if t.grad is None else Tensor._make(t.grad.data + g.data)
+                t.grad = Tensor._make(g.data.copy() if t.grad is None else t.grad.data + g.data)
 
         self.grad_fn.register_hook(keep, self._output_nr)
 
@@ -286,6 +286,27 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with its own data (and grad), of the same class (so Parameters stay Parameters)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage."
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        t = object.__new__(type(self))
+        t.data = self.data.copy()
+        t.requires_grad = self.requires_grad
+        t.grad = None if self.grad is None else Tensor._make(self.grad.data.copy())
+        t.grad_fn = None
+        t._output_nr = 0
+        t._version = 0
+        t._hooks = None
+        memo[id(self)] = t
+        return t
 
     def __getstate__(self):
         raise TypeError(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mytorch.core.autograd import grad as autograd_grad
-from mytorch.core.grad_mode import no_grad
+from mytorch.core.grad_mode import enable_grad, no_grad
 from mytorch.core.tensor import Tensor
 
 
@@ -125,6 +125,10 @@ def gradgradcheck(fn: Callable, inputs: Sequence, seed: int = 0, **kwargs) -> bo
     vs: list = []
 
     def first_grad(*xs):
+        with enable_grad():  # gradcheck evaluates under no_grad; this inner graph is needed
+            return _first_grad(*xs)
+
+    def _first_grad(*xs):
         outs = _outputs(fn, xs)
         if not vs:
             vs.extend(Tensor._make(rng.standard_normal(o.shape).astype(o.dtype)) for o in outs)
