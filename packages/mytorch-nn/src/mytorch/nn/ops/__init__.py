@@ -1,0 +1,1 @@
+"""Differentiable ops that the layers of mytorch.nn add to mytorch.core's (one module per family)."""

@@ -1,0 +1,364 @@
+"""Fused normalization ops: batch norm, layer norm and RMS norm, each one graph node.
+
+Forward computes the statistics once and keeps the normalized input; backward uses the
+closed-form gradient on those arrays. When the backward pass is itself recorded
+(``create_graph=True``) the same formulas are evaluated with Tensor ops from the saved
+inputs, so second derivatives are exact too.
+
+>>> import mytorch.core as mt
+>>> x = mt.randn(4, 3)
+>>> y = layer_norm(x, (3,))
+>>> bool(abs(y.mean(-1)).max() < 1e-5)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from mytorch.core.autograd import Function
+from mytorch.core.grad_mode import is_grad_enabled
+from mytorch.core.tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm", "rms_norm"]
+
+
+# ----------------------------------------------------------------------------------------------
+# batch norm
+# ----------------------------------------------------------------------------------------------
+
+
+def _channel_sum(a: np.ndarray) -> np.ndarray:
+    """Sum of (N, C, *) over every dim but C: (C,)."""
+    s = a.sum(0)  # (C, *): adds whole rows, fast
+    return s if s.ndim == 1 else s.reshape(s.shape[0], -1).sum(1)
+
+
+class BatchNorm(Function):
+    """y = (x - mean) * invstd * w + b, stats per channel (dim 1) over the other dims;
+    dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)) with batch stats (g * w * invstd
+    with running stats),  dw = sum(g * xhat),  db = sum(g)"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over x
+        n = x.size // x.shape[1]  # values per channel
+        if training:
+            mean = _channel_sum(x) / x.dtype.type(n)  # (C,)
+            xmu = x - mean.reshape(shape)
+            var = _channel_sum(xmu * xmu) / x.dtype.type(n)  # biased: used to normalize
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+                running_var *= 1 - momentum
+                running_var += (momentum * n / (n - 1)) * var  # unbiased: the running estimate
+        else:
+            mean, var = running_mean.copy(), running_var.copy()
+            xmu = x - mean.reshape(shape)
+        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
+        xmu *= invstd.reshape(shape)
+        xhat = xmu
+        out = xhat * weight.reshape(shape) if weight is not None else xhat
+        if bias is not None:
+            out = (
+                out + bias.reshape(shape)
+                if out is xhat
+                else np.add(out, bias.reshape(shape), out=out)
+            )
+        ctx.xhat, ctx.invstd, ctx.mean, ctx.n = xhat, invstd, mean, n
+        ctx.shape, ctx.training, ctx.eps = shape, training, eps
+        ctx.axes = (0, *range(2, x.ndim))
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if is_grad_enabled():
+            dx, dw, db = _batch_norm_backward_graph(ctx, grad, need_x, need_w, need_b)
+            return dx, dw, db, None, None, None, None, None
+        g, xhat, invstd, shape = grad.data, ctx.xhat, ctx.invstd, ctx.shape
+        weight = ctx.saved_tensors[1]
+        sum_g = _channel_sum(g)  # (C,)
+        sum_gx = _channel_sum(g * xhat)  # (C,)
+        dx = None
+        if need_x:
+            scale = invstd if weight is None else invstd * weight.data  # (C,)
+            if ctx.training:
+                n = g.dtype.type(ctx.n)
+                dx = xhat * (sum_gx / n).reshape(shape)
+                np.subtract(g, dx, out=dx)
+                dx -= (sum_g / n).reshape(shape)
+                dx *= scale.reshape(shape)
+            else:
+                dx = g * scale.reshape(shape)
+            dx = Tensor._make(dx)
+        dw = Tensor._make(sum_gx) if need_w else None
+        db = Tensor._make(sum_g) if need_b else None
+        return dx, dw, db, None, None, None, None, None
+
+
+def _batch_norm_backward_graph(ctx, grad: Tensor, need_x, need_w, need_b):
+    """The batch-norm gradients as Tensor ops of the saved inputs (differentiable again)."""
+    x, weight = ctx.saved_tensors
+    axes, shape = ctx.axes, ctx.shape
+    if ctx.training:
+        mean = x.mean(axes, keepdim=True)
+        xmu = x - mean
+        invstd = ((xmu * xmu).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+    else:
+        xmu = x - Tensor._make(ctx.mean.reshape(shape))
+        invstd = Tensor._make(ctx.invstd.reshape(shape))
+    xhat = xmu * invstd
+    dx = None
+    if need_x:
+        gw = grad * weight.reshape(shape) if weight is not None else grad
+        if ctx.training:
+            gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
+        dx = gw * invstd
+    dw = (grad * xhat).sum(axes) if need_w else None
+    db = grad.sum(axes) if need_b else None
+    return dx, dw, db
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel (dim 1) of ``input`` (N, C, *) by its statistics.
+
+    In training the batch's mean and biased variance normalize, and the running
+    statistics (when given) are updated in place with the unbiased variance:
+    ``running = (1 - momentum) * running + momentum * batch``. Otherwise the running
+    statistics normalize.
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input with at least 2 dims (N, C, ...), got {input.ndim}D input"
+        )
+    c = input.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    if training:
+        if input.numel() // c == 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{list(input.shape)}"
+            )
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var are required in eval mode")
+    if (running_mean is None) != (running_var is None):
+        raise RuntimeError("batch_norm: pass both running_mean and running_var, or neither")
+    out = BatchNorm.apply(
+        input, weight, bias, running_mean, running_var, bool(training), momentum, eps
+    )
+    if training and running_mean is not None:
+        running_mean._version += 1
+        running_var._version += 1
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# layer norm
+# ----------------------------------------------------------------------------------------------
+
+
+def _rows(a: np.ndarray, n: int) -> np.ndarray:
+    """(*, normalized...) as a 2-D (M, n) array, one row per normalized slice."""
+    return a.reshape(a.size // n if n else 0, n)
+
+
+def _row_mean(a: np.ndarray) -> np.ndarray:
+    """Mean of each row of (M, n): (M,) (a matrix-vector product, faster than a reduction)."""
+    return a @ np.full(a.shape[1], 1.0 / max(a.shape[1], 1), a.dtype)
+
+
+def _row_dot_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of each row of a * b: (M,)."""
+    return np.einsum("ij,ij->i", a, b) / a.dtype.type(max(a.shape[1], 1))
+
+
+class LayerNorm(Function):
+    """y = (x - mean) * invstd * w + b, stats over the last dims;
+    dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * w,
+    dw = sum(g * xhat),  db = sum(g) over the leading dims"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, ndim, eps):
+        n = int(np.prod(x.shape[x.ndim - ndim :]))
+        x2 = _rows(x, n)  # (M, n)
+        xmu = x2 - _row_mean(x2)[:, None]
+        invstd = (1.0 / np.sqrt(_row_dot_mean(xmu, xmu) + eps)).astype(x.dtype, copy=False)
+        xmu *= invstd[:, None]
+        xhat = xmu  # (M, n)
+        out = xhat * weight.reshape(n) if weight is not None else xhat
+        if bias is not None:
+            out = out + bias.reshape(n) if out is xhat else np.add(out, bias.reshape(n), out=out)
+        ctx.xhat, ctx.invstd, ctx.n, ctx.eps = xhat, invstd, n, eps
+        ctx.axes = tuple(range(x.ndim - ndim, x.ndim))
+        ctx.save_for_backward(x, weight)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        axes = ctx.axes
+        if is_grad_enabled():
+            lead = tuple(range(grad.ndim - len(axes)))
+            x, weight = ctx.saved_tensors
+            mean = x.mean(axes, keepdim=True)
+            xmu = x - mean
+            invstd = ((xmu * xmu).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+            xhat = xmu * invstd
+            dx = None
+            if need_x:
+                gw = grad * weight if weight is not None else grad
+                gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
+                dx = gw * invstd
+            dw = _tsum(grad * xhat, lead) if need_w else None
+            db = _tsum(grad, lead) if need_b else None
+            return dx, dw, db, None, None
+        n, xhat, shape = ctx.n, ctx.xhat, grad.shape
+        g2 = _rows(grad.data, n)  # (M, n)
+        weight = ctx.saved_tensors[1]
+        wshape = shape[len(shape) - len(axes) :]
+        dx = None
+        if need_x:
+            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+            dx = xhat * _row_dot_mean(gw, xhat)[:, None]
+            np.subtract(gw, dx, out=dx)
+            dx -= _row_mean(gw)[:, None]
+            dx *= ctx.invstd[:, None]
+            dx = Tensor._make(dx.reshape(shape))
+        dw = Tensor._make(np.einsum("ij,ij->j", g2, xhat).reshape(wshape)) if need_w else None
+        db = Tensor._make(g2.sum(0).reshape(wshape)) if need_b else None
+        return dx, dw, db, None, None
+
+
+def _tsum(t: Tensor, dims: tuple) -> Tensor:
+    return t.sum(dims) if dims else t
+
+
+def _normalized(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _check_normalized_shape(input: Tensor, shape: tuple, star: str) -> None:
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[{star}{', '.join(str(s) for s in shape)}], but got input of size"
+            f"{list(input.shape)}"
+        )
+
+
+def _check_affine(name: str, t: Tensor | None, shape: tuple) -> None:
+    if t is not None and tuple(t.shape) != shape:
+        raise RuntimeError(
+            f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+            f"{list(t.shape)} and normalized_shape = {list(shape)}"
+        )
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift."""
+    shape = _normalized(normalized_shape)
+    _check_normalized_shape(input, shape, "*, ")
+    _check_affine("weight", weight, shape)
+    _check_affine("bias", bias, shape)
+    return LayerNorm.apply(input, weight, bias, len(shape), eps)
+
+
+# ----------------------------------------------------------------------------------------------
+# RMS norm
+# ----------------------------------------------------------------------------------------------
+
+
+class RMSNorm(Function):
+    """y = x * r * w with r = rsqrt(mean(x^2) + eps) over the last dims;
+    dx = r * (gw - y0 * mean(gw * y0)) with y0 = x * r, gw = g * w,  dw = sum(g * y0)"""
+
+    @staticmethod
+    def forward(ctx, x, weight, ndim, eps):
+        n = int(np.prod(x.shape[x.ndim - ndim :]))
+        x2 = _rows(x, n)  # (M, n)
+        r = (1.0 / np.sqrt(_row_dot_mean(x2, x2) + eps)).astype(x.dtype, copy=False)  # (M,)
+        y0 = x2 * r[:, None]
+        ctx.y0, ctx.r, ctx.n, ctx.eps = y0, r, n, eps
+        ctx.axes = tuple(range(x.ndim - ndim, x.ndim))
+        ctx.save_for_backward(x, weight)
+        out = y0 * weight.reshape(n) if weight is not None else y0
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_w = ctx.needs_input_grad[:2]
+        axes = ctx.axes
+        if is_grad_enabled():
+            lead = tuple(range(grad.ndim - len(axes)))
+            x, weight = ctx.saved_tensors
+            r = ((x * x).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+            y0 = x * r
+            dx = None
+            if need_x:
+                gw = grad * weight if weight is not None else grad
+                dx = (gw - y0 * (gw * y0).mean(axes, keepdim=True)) * r
+            dw = _tsum(grad * y0, lead) if need_w else None
+            return dx, dw, None, None
+        n, y0, shape = ctx.n, ctx.y0, grad.shape
+        g2 = _rows(grad.data, n)  # (M, n)
+        weight = ctx.saved_tensors[1]
+        dx = None
+        if need_x:
+            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+            dx = y0 * _row_dot_mean(gw, y0)[:, None]
+            np.subtract(gw, dx, out=dx)
+            dx *= ctx.r[:, None]
+            dx = Tensor._make(dx.reshape(shape))
+        wshape = shape[len(shape) - len(axes) :]
+        dw = Tensor._make(np.einsum("ij,ij->j", g2, y0).reshape(wshape)) if need_w else None
+        return dx, dw, None, None
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the trailing dims, then scale.
+
+    ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch does.
+    """
+    shape = _normalized(normalized_shape)
+    _check_normalized_shape(input, shape, "*")
+    _check_affine("weight", weight, shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"rms_norm: eps must be a non-negative finite number, got {eps}")
+    return RMSNorm.apply(input, weight, len(shape), eps)

@@ -1,0 +1,324 @@
+"""Checkpoints without pickle: ``save(obj, path)`` / ``load(path)``.
+
+``obj`` is a tensor, or dicts/lists/tuples nesting tensors, NumPy arrays and plain values
+(str, int, float, bool, None), such as ``model.state_dict()``, ``optimizer.state_dict()``
+or ``{"model": ..., "optimizer": ..., "epoch": 3}``.
+
+Files are safetensors: every tensor is stored under a dotted key (a flat state_dict keeps its
+own keys, so other safetensors readers load it as is), and the rest of the structure is one
+JSON string in the header's ``__metadata__``, with a CRC-32 of the tensor bytes. A ``.npz``
+path stores a flat state_dict as a NumPy archive instead. Writes are atomic: a temporary
+file in the same directory is fsynced, then renamed over the target.
+
+>>> import os, tempfile
+>>> import mytorch.core as mt
+>>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+>>> save({"w": mt.ones(2), "epoch": 3, "betas": (0.9, 0.999)}, path)
+>>> ckpt = load(path)
+>>> ckpt["w"].tolist(), ckpt["epoch"], ckpt["betas"]
+([1.0, 1.0], 3, (0.9, 0.999))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO
+
+import numpy as np
+import safetensors.numpy
+
+from mytorch.core.tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "mytorch.structure"
+_CRC_KEY = "mytorch.crc32"
+_FORMAT = "mytorch"
+
+PathLike = str | os.PathLike
+
+
+# ----------------------------------------------------------------------------------------------
+# Encoding: Python structure <-> (JSON skeleton, named arrays)
+# ----------------------------------------------------------------------------------------------
+
+
+class _Encoder:
+    """Replace tensors/arrays by references to named arrays; keep the rest as JSON values."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def name(self, path: str) -> str:
+        base = path or "tensor"
+        name, k = base, 1
+        while name in self.arrays:
+            name, k = f"{base}~{k}", k + 1
+        return name
+
+    def encode(self, obj: Any, path: str) -> Any:
+        if isinstance(obj, Tensor):
+            name = self.name(path)
+            self.arrays[name] = np.asarray(obj.data, order="C")  # keeps 0-d shape
+            return {"__tensor__": name}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"save: cannot store a NumPy array of dtype {obj.dtype} at {path or 'top'!r}"
+                )
+            name = self.name(path)
+            self.arrays[name] = np.asarray(obj, order="C")
+            return {"__ndarray__": name}
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, float)):
+            return obj
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, Mapping):
+            tag = "__odict__" if isinstance(obj, OrderedDict) else "__dict__"
+            items = []
+            for k, v in obj.items():
+                key = self.encode_key(k, path)
+                items.append([key, self.encode(v, f"{path}.{k}" if path else str(k))])
+            return {tag: items}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, f"{path}.{i}" if path else str(i))
+                                  for i, v in enumerate(obj)]}  # fmt: skip
+        if isinstance(obj, list):
+            return [self.encode(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(obj)]
+        raise TypeError(
+            f"save: cannot store an object of type {type(obj).__name__} at {path or 'top'!r}; "
+            "only tensors, NumPy arrays, dicts, lists, tuples, str, int, float, bool and None "
+            "are supported (no pickle)"
+        )
+
+    def encode_key(self, key: Any, path: str) -> Any:
+        if key is None or isinstance(key, (bool, int, float, str)):
+            return key
+        if isinstance(key, np.generic):
+            return key.item()
+        if isinstance(key, tuple):
+            return {"__tuple__": [self.encode_key(k, path) for k in key]}
+        raise TypeError(
+            f"save: dict keys must be str, int, float, bool, None or tuples of those; got "
+            f"{type(key).__name__} in {path or 'top'!r}"
+        )
+
+
+def _decode(node: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    if isinstance(node, list):
+        return [_decode(v, arrays) for v in node]
+    if not isinstance(node, dict):
+        return node
+    ((tag, value),) = node.items()
+    if tag == "__tensor__":
+        return Tensor._make(arrays[value])
+    if tag == "__ndarray__":
+        return arrays[value]
+    if tag == "__tuple__":
+        return tuple(_decode(v, arrays) for v in value)
+    if tag in ("__dict__", "__odict__"):
+        items = [(_decode_key(k), _decode(v, arrays)) for k, v in value]
+        return OrderedDict(items) if tag == "__odict__" else dict(items)
+    raise ValueError(f"unknown entry {tag!r} in the checkpoint structure")
+
+
+def _decode_key(key: Any) -> Any:
+    if isinstance(key, dict):
+        return tuple(_decode_key(k) for k in key["__tuple__"])
+    return key
+
+
+def _crc32(arrays: Mapping[str, np.ndarray]) -> str:
+    crc = 0
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        crc = zlib.crc32(name.encode(), crc)
+        crc = zlib.crc32(memoryview(a).cast("B") if a.size else b"", crc)
+    return f"{crc:08x}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Files
+# ----------------------------------------------------------------------------------------------
+
+
+def _is_npz(f) -> bool:
+    return isinstance(f, (str, os.PathLike)) and os.fspath(f).lower().endswith(".npz")
+
+
+def _label(f) -> str:
+    if isinstance(f, (str, os.PathLike)):
+        return os.fspath(f)
+    return getattr(f, "name", None) or type(f).__name__
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Write through ``write`` to a temp file beside ``path``, fsync it, then rename it over."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # persist the rename itself (best effort)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _write(f, write: Callable[[BinaryIO], None]) -> None:
+    if hasattr(f, "write"):
+        write(f)
+    else:
+        _atomic_write(f, write)
+
+
+def _npz_arrays(obj: Any) -> dict[str, np.ndarray]:
+    if not isinstance(obj, Mapping):
+        raise TypeError(
+            f"save: a .npz file holds a flat state_dict (a dict of tensors), got "
+            f"{type(obj).__name__}; use a .safetensors path for other objects"
+        )
+    arrays = {}
+    for k, v in obj.items():
+        if not isinstance(k, str) or not isinstance(v, (Tensor, np.ndarray)):
+            raise TypeError(
+                f"save: a .npz file holds a flat state_dict of tensors; entry {k!r} is "
+                f"{type(v).__name__}; use a .safetensors path for nested checkpoints"
+            )
+        arrays[k] = np.asarray(v.data if isinstance(v, Tensor) else v, order="C")
+    return arrays
+
+
+def _write_npz(fh: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+    """An uncompressed ``.npz`` archive (what ``np.savez`` writes), one ``.npy`` per entry."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, a in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, a, allow_pickle=False)
+
+
+def save(obj: Any, f: PathLike | BinaryIO) -> None:
+    """Write ``obj`` (tensors nested in dicts/lists/tuples with plain values) to ``f``.
+
+    ``f`` is a path (``.npz`` selects the NumPy format for flat state dicts; anything else
+    is safetensors) or a binary file object. A failed save leaves an existing file intact.
+    """
+    if _is_npz(f):
+        arrays = _npz_arrays(obj)
+        _write(f, lambda fh: _write_npz(fh, arrays))
+        return
+    encoder = _Encoder()
+    structure = encoder.encode(obj, "")
+    metadata = {
+        "format": _FORMAT,
+        _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":")),
+        _CRC_KEY: _crc32(encoder.arrays),
+    }
+    data = safetensors.numpy.save(encoder.arrays, metadata=metadata)
+    _write(f, lambda fh: fh.write(data))
+
+
+def _corrupted(label: str, detail: str) -> ValueError:
+    return ValueError(f"checkpoint '{label}' is corrupted or truncated: {detail}")
+
+
+def _read_header(data: bytes, label: str) -> dict:
+    if len(data) < 8:
+        raise _corrupted(label, f"file has only {len(data)} bytes, shorter than a header")
+    (n,) = struct.unpack("<Q", data[:8])
+    if 8 + n > len(data):
+        raise _corrupted(
+            label, f"header announces {n} bytes but the file has only {len(data) - 8} after it"
+        )
+    try:
+        header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _corrupted(label, f"header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise _corrupted(label, "header is not a JSON object")
+    return header
+
+
+def _load_safetensors(data: bytes, label: str) -> Any:
+    header = _read_header(data, label)
+    meta = header.get("__metadata__") or {}
+    try:
+        raw = safetensors.numpy.load(data)
+    except Exception as e:  # safetensors reports bad offsets, sizes and dtypes
+        raise _corrupted(label, str(e)) from None
+    arrays = {k: np.array(v) for k, v in raw.items()}  # own, writable, aligned copies
+    crc = meta.get(_CRC_KEY)
+    if crc is not None and crc != _crc32(arrays):
+        raise _corrupted(label, "tensor data does not match its checksum")
+    structure = meta.get(_STRUCTURE_KEY)
+    if structure is None:  # written by another safetensors writer: a flat dict of tensors
+        names = [k for k in header if k != "__metadata__"]
+        return OrderedDict((k, Tensor._make(arrays[k])) for k in names)
+    try:
+        return _decode(json.loads(structure), arrays)
+    except (ValueError, KeyError, TypeError) as e:
+        raise _corrupted(label, f"invalid structure metadata ({e!r})") from None
+
+
+def _load_npz(source, label: str) -> OrderedDict:
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            return OrderedDict((k, Tensor._make(archive[k])) for k in archive.files)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise _corrupted(label, str(e) or type(e).__name__) from None
+
+
+def load(f: PathLike | BinaryIO, map_location=None, weights_only: bool = True) -> Any:
+    """Read what ``save`` wrote: tensors come back as mytorch Tensors with their saved dtype.
+
+    Also reads flat safetensors files written by other tools (e.g. a PyTorch state_dict saved
+    with ``safetensors.torch.save_file``). ``map_location`` and ``weights_only`` exist for
+    PyTorch compatibility (everything loads to the CPU, and nothing is unpickled).
+    """
+    if map_location not in (None, "cpu"):
+        raise RuntimeError(f"load: mytorch runs on the CPU only, got map_location={map_location!r}")
+    label = _label(f)
+    if _is_npz(f):
+        return _load_npz(os.fspath(f), label)
+    if hasattr(f, "read"):
+        data = f.read()
+    else:
+        with open(f, "rb") as fh:
+            data = fh.read()
+    if data[:4] == b"PK\x03\x04":  # a zip archive: npz from a file object
+        return _load_npz(io.BytesIO(data), label)
+    return _load_safetensors(data, label)
