@@ -10,7 +10,9 @@ _TORCH_REASON = "PyTorch is not installed: torch parity tests skipped (pip insta
 @pytest.fixture
 def torch():
     """The torch module, or a skip with a clear reason when it is not installed."""
-    return pytest.importorskip("torch", reason=_TORCH_REASON)
+    module = pytest.importorskip("torch", reason=_TORCH_REASON)
+    module.set_num_threads(1)  # test tensors are tiny: torch's thread pool only adds overhead
+    return module
 
 
 @pytest.hookimpl(hookwrapper=True)
