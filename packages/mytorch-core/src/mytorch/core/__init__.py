@@ -82,3 +82,6 @@ def is_tensor(obj) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+from mytorch.core import data, functional, optim  # noqa: E402  (mt.optim.SGD, like torch.optim)
