@@ -1,10 +1,21 @@
-"""Datasets: MNIST and FashionMNIST (downloaded, checksummed, cached) and the IDX reader.
+"""Datasets: MNIST, FashionMNIST and CIFAR10 (downloaded, checksummed, cached), the IDX and
+CIFAR binary readers, and ``FakeData``.
 
 MNIST also ships a 5,000-image sample inside this package (``source="sample"``), used as an
-offline fallback by ``source="auto"``.
+offline fallback by ``source="auto"``. For CIFAR10 offline, use ``CIFAR10.synthetic(n)`` or
+``FakeData``.
 """
 
+from mytorch.vision.datasets.archive import UnsafeArchiveError, safe_extract_tar
+from mytorch.vision.datasets.cifar import (
+    CIFAR10,
+    CIFARError,
+    load_cifar_arrays,
+    parse_cifar_batch,
+    read_cifar_batch,
+)
 from mytorch.vision.datasets.download import DownloadError
+from mytorch.vision.datasets.fakedata import FakeData
 from mytorch.vision.datasets.idx import IDXError, read_idx, read_idx_images, read_idx_labels
 from mytorch.vision.datasets.mnist import (
     MNIST,
@@ -16,15 +27,23 @@ from mytorch.vision.datasets.mnist import (
 from mytorch.vision.datasets.sample import load_sample
 
 __all__ = [
+    "CIFAR10",
     "MNIST",
+    "CIFARError",
     "DownloadError",
+    "FakeData",
     "FashionMNIST",
     "IDXError",
     "SampleFallbackWarning",
+    "UnsafeArchiveError",
     "default_root",
+    "load_cifar_arrays",
     "load_mnist_arrays",
     "load_sample",
+    "parse_cifar_batch",
+    "read_cifar_batch",
     "read_idx",
     "read_idx_images",
     "read_idx_labels",
+    "safe_extract_tar",
 ]
