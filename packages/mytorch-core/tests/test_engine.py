@@ -287,3 +287,21 @@ def test_deepcopy_of_leaf_copies_data_and_grad():
     assert x.tolist() == [1.0, 2.0] and y.requires_grad and y.grad.tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="deepcopy"):
         copy.deepcopy(x * 2)
+
+
+def test_inplace_op_that_saves_its_own_input_still_differentiates(torch):
+    import mytorch.core.functional as F
+
+    x0 = np.random.default_rng(0).standard_normal(6).astype(np.float32) * 4
+    for name in ("relu6", "silu", "hardswish", "elu", "sigmoid_"):
+        a = mt.tensor(x0, requires_grad=True)
+        ta = torch.tensor(x0, requires_grad=True)
+        b, tb = a * 2, ta * 2
+        if name == "sigmoid_":
+            b.sigmoid_(), tb.sigmoid_()
+        else:
+            getattr(F, name)(b, inplace=True), getattr(torch.nn.functional, name)(tb, inplace=True)
+        (b * b).sum().backward()
+        (tb * tb).sum().backward()
+        np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-5, atol=1e-6)

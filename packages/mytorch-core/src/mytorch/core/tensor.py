@@ -332,6 +332,15 @@ class Tensor:
                     f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                     f"{list(result.shape)}"
                 )
+            node = result.grad_fn
+            if node is not None and node._saved:
+                # The op that computed the new value may have saved self's old value (as
+                # PyTorch saves a copy of ``self`` for in-place ops): point it at a snapshot.
+                old = Tensor._make(self.data, self.requires_grad, self.grad_fn, self._output_nr)
+                old._version = self._version
+                node._saved = tuple(
+                    (1, old, e[2]) if e[0] == 1 and e[1] is self else e for e in node._saved
+                )
             self.data = result.data.astype(self.data.dtype, copy=False)
             self.grad_fn = result.grad_fn
             self._output_nr = result._output_nr
