@@ -58,10 +58,12 @@ from mytorch.core.dtypes import float as float  # noqa: A004
 from mytorch.core.dtypes import int as int  # noqa: A004
 from mytorch.core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytorch.core.ops.activation import *  # noqa: F403
+from mytorch.core.ops.conv import *  # noqa: F403
 from mytorch.core.ops.elementwise import *  # noqa: F403
 from mytorch.core.ops.indexing import *  # noqa: F403
 from mytorch.core.ops.linalg import *  # noqa: F403
 from mytorch.core.ops.movement import *  # noqa: F403
+from mytorch.core.ops.pool import *  # noqa: F403
 from mytorch.core.ops.reduce import *  # noqa: F403
 from mytorch.core.random import (
     Generator,

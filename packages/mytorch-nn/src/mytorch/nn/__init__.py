@@ -41,7 +41,9 @@ from mytorch.nn.activation import (
     Threshold,
 )
 from mytorch.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from mytorch.nn.channelshuffle import ChannelShuffle
 from mytorch.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from mytorch.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from mytorch.nn.distance import CosineSimilarity, PairwiseDistance
 from mytorch.nn.dropout import (
     AlphaDropout,
@@ -52,6 +54,7 @@ from mytorch.nn.dropout import (
     FeatureAlphaDropout,
 )
 from mytorch.nn.flatten import Flatten, Unflatten
+from mytorch.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from mytorch.nn.linear import Bilinear, Identity, Linear
 from mytorch.nn.loss import (
     BCELoss,
@@ -69,9 +72,21 @@ from mytorch.nn.loss import (
     SoftMarginLoss,
 )
 from mytorch.nn.module import Module, RemovableHandle
-from mytorch.nn.normalization import LayerNorm, RMSNorm
+from mytorch.nn.normalization import GroupNorm, LayerNorm, RMSNorm
 from mytorch.nn.parameter import Parameter
+from mytorch.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
+from mytorch.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from mytorch.nn.serialization import load, save
 from mytorch.nn.sparse import Embedding
+from mytorch.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __version__ = "0.1.0"

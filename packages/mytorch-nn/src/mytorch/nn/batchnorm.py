@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from mytorch.core import dtypes
 from mytorch.core.creation import empty, ones, tensor, zeros
+from mytorch.core.ops.normalization import batch_norm
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
-from mytorch.nn.ops.normalization import batch_norm
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]

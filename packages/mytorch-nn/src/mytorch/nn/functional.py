@@ -11,7 +11,7 @@ any name the core does not provide.
 
 from mytorch.core import functional as _core
 from mytorch.core.functional import *  # noqa: F403
-from mytorch.nn.ops import normalization as _normalization
+from mytorch.core.ops import normalization as _normalization
 from mytorch.nn.ops import sparse as _sparse
 
 for _fn in (

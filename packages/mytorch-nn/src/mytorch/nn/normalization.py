@@ -1,10 +1,12 @@
-"""Per-sample normalization over trailing dims: ``LayerNorm`` and ``RMSNorm``."""
+"""Per-sample normalization: ``LayerNorm`` and ``RMSNorm`` over trailing dims, ``GroupNorm``
+over groups of channels."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mytorch.core.creation import ones, zeros
+from mytorch.core import functional as F
+from mytorch.core.creation import empty, ones, zeros
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.linear import _check_device
@@ -12,7 +14,7 @@ from mytorch.nn.module import Module
 from mytorch.nn.ops.normalization import _normalized, layer_norm, rms_norm
 from mytorch.nn.parameter import Parameter
 
-__all__ = ["LayerNorm", "RMSNorm"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm"]
 
 
 class LayerNorm(Module):
@@ -97,4 +99,61 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Split the C channels of (N, C, *) input into ``num_groups`` groups and normalize each
+    group of each sample; then scale and shift per channel (weight, bias of shape (C,)).
+
+    >>> import mytorch.core as mt
+    >>> GroupNorm(3, 6)(mt.randn(20, 6, 10, 10)).shape
+    (20, 6, 10, 10)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        _check_device(device)
+        if num_channels % num_groups != 0:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(empty(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(empty(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
         )
