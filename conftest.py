@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from threadpoolctl import threadpool_limits
+
+# Test tensors are small: one BLAS thread is as fast, and a spinning pool next to another busy
+# process can slow a 2-core machine down many times over.
+threadpool_limits(limits=1)
 
 _TORCH_REASON = "PyTorch is not installed: torch parity tests skipped (pip install torch)"
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 import mytorch.core as mt
@@ -65,6 +66,7 @@ class Args:
     out: str = "runs/mnist_fc"  # where the checkpoint and figures go
     resume: bool = False  # continue from <out>/checkpoint.safetensors if it exists
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
 
 
 OPTIMIZERS = {
@@ -176,6 +178,7 @@ def save_figures(history: dict, confusion: np.ndarray, out: Path) -> None:
 
 def main() -> None:
     args = parse_args()
+    threadpool_limits(limits=args.threads)
     start_time = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
