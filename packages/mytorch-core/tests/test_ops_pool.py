@@ -273,6 +273,25 @@ def test_pool1d_gradcheck():
 # adaptive pooling
 # ----------------------------------------------------------------------------------------------
 
+
+def _check_adaptive_pools(torch, x, output_size, nd: int) -> None:
+    """adaptive_avg_pool{nd}d and adaptive_max_pool{nd}d (with indices) match PyTorch on x."""
+    TF = torch.nn.functional
+    avg, max_ = f"adaptive_avg_pool{nd}d", f"adaptive_max_pool{nd}d"
+    assert_matches_torch(
+        lambda t: getattr(F, avg)(t, output_size),
+        x,
+        torch_fn=lambda t: getattr(TF, avg)(t, output_size),
+        **TOL,
+    )
+    assert_matches_torch(
+        lambda t: getattr(F, max_)(t, output_size, True),
+        x,
+        torch_fn=lambda t: getattr(TF, max_)(t, output_size, True),
+        **TOL,
+    )
+
+
 ADAPTIVE = [1, (1, 1), (2, 3), (3, 3), (4, 5), (7, 6), (None, 4), (5, None), (10, 9), (6, 2)]
 
 
@@ -280,55 +299,19 @@ ADAPTIVE = [1, (1, 1), (2, 3), (3, 3), (4, 5), (7, 6), (None, 4), (5, None), (10
 @pytest.mark.parametrize("shape", [(2, 3, 7, 6), (3, 7, 6)], ids=str)
 def test_adaptive_pool2d_matches_torch(torch, shape, output_size):
     x = _distinct(shape)
-    TF = torch.nn.functional
-    assert_matches_torch(
-        lambda t: F.adaptive_avg_pool2d(t, output_size),
-        x,
-        torch_fn=lambda t: TF.adaptive_avg_pool2d(t, output_size),
-        **TOL,
-    )
-    assert_matches_torch(
-        lambda t: F.adaptive_max_pool2d(t, output_size, True),
-        x,
-        torch_fn=lambda t: TF.adaptive_max_pool2d(t, output_size, True),
-        **TOL,
-    )
+    _check_adaptive_pools(torch, x, output_size, 2)
 
 
 @pytest.mark.parametrize("output_size", [(1, 1), (7, 7), (3, 5)], ids=str)
 def test_adaptive_pool2d_large_input(torch, output_size):
     x = _distinct((2, 2, 300, 33))  # a long axis: the gather path, not the dense matrix
-    TF = torch.nn.functional
-    assert_matches_torch(
-        lambda t: F.adaptive_avg_pool2d(t, output_size),
-        x,
-        torch_fn=lambda t: TF.adaptive_avg_pool2d(t, output_size),
-        **TOL,
-    )
-    assert_matches_torch(
-        lambda t: F.adaptive_max_pool2d(t, output_size, True),
-        x,
-        torch_fn=lambda t: TF.adaptive_max_pool2d(t, output_size, True),
-        **TOL,
-    )
+    _check_adaptive_pools(torch, x, output_size, 2)
 
 
 @pytest.mark.parametrize("output_size", [1, 3, 4, 7, 10], ids=str)
 def test_adaptive_pool1d_matches_torch(torch, output_size):
     x = _distinct((2, 3, 7))
-    TF = torch.nn.functional
-    assert_matches_torch(
-        lambda t: F.adaptive_avg_pool1d(t, output_size),
-        x,
-        torch_fn=lambda t: TF.adaptive_avg_pool1d(t, output_size),
-        **TOL,
-    )
-    assert_matches_torch(
-        lambda t: F.adaptive_max_pool1d(t, output_size, True),
-        x,
-        torch_fn=lambda t: TF.adaptive_max_pool1d(t, output_size, True),
-        **TOL,
-    )
+    _check_adaptive_pools(torch, x, output_size, 1)
 
 
 @pytest.mark.parametrize("output_size", [(2, 3), (4, 4), (3, 1), (6, 7)], ids=str)

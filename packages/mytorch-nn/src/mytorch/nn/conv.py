@@ -69,6 +69,10 @@ class _ConvNd(Module):
         device=None,
         dtype=None,
     ) -> None:
+        if transposed and padding_mode != "zeros":
+            raise ValueError(
+                f'Only "zeros" padding mode is supported for {self.__class__.__name__}'
+            )
         super().__init__()
         _check_device(device)
         if groups <= 0:
@@ -149,7 +153,26 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Shared by Conv1d and Conv2d: the non-zero padding modes pad with ``F.pad`` first."""
+
+    _conv_function = None  # F.conv1d or F.conv2d
+    _zero_padding: tuple = ()
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        conv = self._conv_function
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(
+                padded, weight, bias, self.stride, self._zero_padding, self.dilation, self.groups
+            )
+        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
+
+
+class Conv1d(_Conv):
     """1-D cross-correlation over (N, C_in, L) or (C_in, L) input -> (N, C_out, L_out).
 
     ``padding`` is an int, a 1-tuple, ``'valid'`` (none) or ``'same'`` (output length equals
@@ -191,17 +214,11 @@ class Conv1d(_ConvNd):
             dtype,
         )
 
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(padded, weight, bias, self.stride, (0,), self.dilation, self.groups)
-        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+    _conv_function = staticmethod(F.conv1d)
+    _zero_padding = (0,)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D cross-correlation over (N, C_in, H, W) or (C_in, H, W) input -> (N, C_out, H_out, W_out).
 
     ``H_out = (H + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1`` (likewise W).
@@ -243,54 +260,14 @@ class Conv2d(_ConvNd):
             dtype,
         )
 
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv2d(padded, weight, bias, self.stride, (0, 0), self.dilation, self.groups)
-        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+    _conv_function = staticmethod(F.conv2d)
+    _zero_padding = (0, 0)
 
 
 class _ConvTransposeNd(_ConvNd):
     """Shared by the transposed convolutions: only zero padding; output size -> output_padding."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: tuple,
-        stride: tuple,
-        padding: tuple,
-        dilation: tuple,
-        transposed: bool,
-        output_padding: tuple,
-        groups: int,
-        bias: bool,
-        padding_mode: str,
-        device=None,
-        dtype=None,
-    ) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(
-                f'Only "zeros" padding mode is supported for {self.__class__.__name__}'
-            )
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            transposed,
-            output_padding,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
+    _conv_function = None  # F.conv_transpose1d or F.conv_transpose2d
 
     def _output_padding(
         self,
@@ -332,6 +309,27 @@ class _ConvTransposeNd(_ConvNd):
                     f"{min_sizes} to {max_sizes} (for an input of {tuple(input.shape[2:])})"
                 )
         return [s - lo for s, lo in zip(output_size, min_sizes)]
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        output_padding = self._output_padding(
+            input,
+            output_size,
+            self.stride,
+            self.padding,
+            self.kernel_size,
+            len(self.kernel_size),
+            self.dilation,
+        )
+        return self._conv_function(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -375,20 +373,7 @@ class ConvTranspose1d(_ConvTransposeNd):
             dtype,
         )
 
-    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        output_padding = self._output_padding(
-            input, output_size, self.stride, self.padding, self.kernel_size, 1, self.dilation
-        )
-        return F.conv_transpose1d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
-        )
+    _conv_function = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -434,17 +419,4 @@ class ConvTranspose2d(_ConvTransposeNd):
             dtype,
         )
 
-    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        output_padding = self._output_padding(
-            input, output_size, self.stride, self.padding, self.kernel_size, 2, self.dilation
-        )
-        return F.conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
-        )
+    _conv_function = staticmethod(F.conv_transpose2d)

@@ -30,6 +30,8 @@ __all__ = [
 class _MaxPoolNd(Module):
     """Shared by the max-pooling layers; ``stride`` defaults to ``kernel_size``."""
 
+    _max_pool = None  # F.max_pool1d or F.max_pool2d
+
     def __init__(
         self,
         kernel_size: int | tuple[int, ...],
@@ -53,15 +55,8 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-
-class MaxPool1d(_MaxPoolNd):
-    """Maximum over sliding windows of (N, C, L) or (C, L) input.
-
-    ``return_indices=True`` also returns the flat (per-channel) index of each maximum.
-    """
-
     def forward(self, input: Tensor):
-        return F.max_pool1d(
+        return self._max_pool(
             input,
             self.kernel_size,
             self.stride,
@@ -70,6 +65,15 @@ class MaxPool1d(_MaxPoolNd):
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over sliding windows of (N, C, L) or (C, L) input.
+
+    ``return_indices=True`` also returns the flat (per-channel) index of each maximum.
+    """
+
+    _max_pool = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -79,16 +83,7 @@ class MaxPool2d(_MaxPoolNd):
     also returns each maximum's flat index into H * W.
     """
 
-    def forward(self, input: Tensor):
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _max_pool = staticmethod(F.max_pool2d)
 
 
 class _AvgPoolNd(Module):

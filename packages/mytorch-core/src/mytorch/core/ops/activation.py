@@ -104,6 +104,20 @@ def _result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
     return input._inplace(out) if inplace else out
 
 
+class _Derivative(Function):
+    """Base of the ops ``out = f'(x)`` that make activations twice differentiable.
+
+    A subclass gives ``value(x, *args)`` (the NumPy derivative, also used directly when not
+    recording) and ``backward``; ``forward`` keeps ``x`` and ``args`` (as ``ctx.args``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *args):
+        ctx.save_for_backward(x)
+        ctx.args = args
+        return ctx.value(x, *args)
+
+
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), without overflow warnings for very negative x."""
     with np.errstate(over="ignore"):
@@ -536,7 +550,7 @@ class Elu(Function):
         return _chain(g, x, EluBackward, *ctx.args), None, None, None
 
 
-class EluBackward(Function):
+class EluBackward(_Derivative):
     """out = elu'(x) = s if x > 0 else s * a * k * exp(k * x);  dx = g * s * a * k^2 * exp(k * x)"""
 
     @staticmethod
@@ -549,12 +563,6 @@ class EluBackward(Function):
         e *= ~pos
         e += pos * x.dtype.type(scale)
         return e
-
-    @staticmethod
-    def forward(ctx, x, alpha, scale, input_scale):
-        ctx.save_for_backward(x)
-        ctx.args = (alpha, scale, input_scale)
-        return EluBackward.value(x, alpha, scale, input_scale)
 
     @staticmethod
     def backward(ctx, g):
@@ -641,7 +649,7 @@ class Gelu(Function):
         return _chain(g, x, GeluBackward, ctx.approximate), None
 
 
-class GeluBackward(Function):
+class GeluBackward(_Derivative):
     """out = gelu'(x) = Phi(x) + x * phi(x);  dx = g * phi(x) * (2 - x^2) (or the tanh forms)"""
 
     @staticmethod
@@ -664,16 +672,10 @@ class GeluBackward(Function):
         return pdf
 
     @staticmethod
-    def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        return GeluBackward.value(x, approximate)
-
-    @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         x2 = x * x
-        if ctx.approximate == "tanh":
+        if ctx.args[0] == "tanh":
             u = (x + x2 * x * _GELU_C) * _GELU_K
             du = (x2 * (3 * _GELU_C) + 1) * _GELU_K
             t = tanh(u)
@@ -707,7 +709,7 @@ class Silu(Function):
         return _chain(g, x, SiluBackward)
 
 
-class SiluBackward(Function):
+class SiluBackward(_Derivative):
     """out = s * (1 + x * (1 - s)), s = sigmoid(x);  dx = g * s (1 - s) (2 + x (1 - 2 s))"""
 
     @staticmethod
@@ -718,11 +720,6 @@ class SiluBackward(Function):
         d += 1
         d *= s
         return d
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return SiluBackward.value(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -772,7 +769,7 @@ class Mish(Function):
         return _chain(g, x, MishBackward)
 
 
-class MishBackward(Function):
+class MishBackward(_Derivative):
     """out = T + x s (1 - T^2), T = tanh(softplus(x));  dx = g s (1 - T^2)(2 + x (1 - s - 2 T s))"""
 
     @staticmethod
@@ -784,11 +781,6 @@ class MishBackward(Function):
         d *= x
         d += t
         return d
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return MishBackward.value(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -826,7 +818,7 @@ class Softplus(Function):
         return _chain(g, x, SoftplusBackward, *ctx.args), None, None
 
 
-class SoftplusBackward(Function):
+class SoftplusBackward(_Derivative):
     """out = sigmoid(b x) (1 where b x > threshold);  dx = g * b * s * (1 - s)"""
 
     @staticmethod
@@ -835,12 +827,6 @@ class SoftplusBackward(Function):
         s = _sigmoid_np(bx)
         s[bx > threshold] = 1
         return s
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        ctx.save_for_backward(x)
-        ctx.args = (beta, threshold)
-        return SoftplusBackward.value(x, beta, threshold)
 
     @staticmethod
     def backward(ctx, g):
@@ -871,16 +857,11 @@ class Logsigmoid(Function):
         return _chain(g, x, LogsigmoidBackward)
 
 
-class LogsigmoidBackward(Function):
+class LogsigmoidBackward(_Derivative):
     """out = sigmoid(-x);  dx = -g * s * (1 - s)"""
 
     @staticmethod
     def value(x):
-        return _sigmoid_np(-x)
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
         return _sigmoid_np(-x)
 
     @staticmethod
@@ -914,7 +895,7 @@ class Hardswish(Function):
         return _chain(g, x, HardswishBackward)
 
 
-class HardswishBackward(Function):
+class HardswishBackward(_Derivative):
     """out = 0 (x <= -3), x/3 + 1/2 (-3 < x < 3), 1 (x >= 3);  dx = g / 3 on (-3, 3)"""
 
     @staticmethod
@@ -925,11 +906,6 @@ class HardswishBackward(Function):
         d[x <= -3] = 0
         d[x >= 3] = 1
         return d
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return HardswishBackward.value(x)
 
     @staticmethod
     def backward(ctx, g):

@@ -304,6 +304,85 @@ def _arr(r) -> np.ndarray:
 _quiet = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
+def _zero_grad(ctx, g):
+    """Backward of the piecewise-constant ops (sign, rounding): a zero gradient."""
+    return _zeros(g.shape, g.dtype)
+
+
+def _unary_float(name: str, rule: str, fn, grad, *, saves: str = "out", quiet: bool = False):
+    """A float function ``out = fn(a)`` (integer input becomes the default float) as a Function.
+
+    ``saves`` is ``"out"`` to keep the output for backward or ``"in"`` to keep the input;
+    ``grad(g, saved)`` gives the input gradient; ``quiet`` silences divide/invalid warnings.
+    """
+    if saves == "out" and quiet:
+
+        def forward(ctx, a):
+            with np.errstate(**_quiet):
+                out = _arr(fn(_float(a)))
+            ctx.save_for_backward(out)
+            return out
+
+    elif saves == "out":
+
+        def forward(ctx, a):
+            out = _arr(fn(_float(a)))
+            ctx.save_for_backward(out)
+            return out
+
+    elif quiet:
+
+        def forward(ctx, a):
+            a = _float(a)
+            ctx.save_for_backward(a)
+            with np.errstate(**_quiet):
+                return fn(a)
+
+    else:
+
+        def forward(ctx, a):
+            a = _float(a)
+            ctx.save_for_backward(a)
+            return fn(a)
+
+    def backward(ctx, g):
+        (saved,) = ctx.saved_tensors
+        return grad(g, saved)
+
+    return _function_class(name, rule, forward, backward)
+
+
+def _rounding(name: str, rule: str, fn, op: str):
+    """A rounding Function: integers round to themselves (bool is refused); zero gradient."""
+
+    def forward(ctx, a):
+        return a.copy() if _rounding_input(a, op) else fn(a)
+
+    return _function_class(name, rule, forward, _zero_grad)
+
+
+def _function_class(name: str, rule: str, forward, backward) -> type[Function]:
+    namespace = {
+        "__doc__": rule,
+        "__module__": __name__,
+        "__qualname__": name,
+        "forward": staticmethod(forward),
+        "backward": staticmethod(backward),
+    }
+    return type(name, (Function,), namespace)
+
+
+def _unary_api(cls: type[Function], op: str, doc: str):
+    """The public ``op(input)`` of a unary Function ``cls``."""
+
+    def function(input) -> Tensor:
+        return cls.apply(_tensor(input, op))
+
+    function.__name__ = function.__qualname__ = op
+    function.__doc__ = doc
+    return function
+
+
 # ----------------------------------------------------------------------------------------------
 # Arithmetic
 # ----------------------------------------------------------------------------------------------
@@ -660,9 +739,7 @@ class Sign(Function):
             out = np.nan_to_num(_arr(out), copy=False, nan=0.0)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        return _zeros(g.shape, g.dtype)
+    backward = staticmethod(_zero_grad)
 
 
 def sign(input) -> Tensor:
@@ -689,25 +766,16 @@ def square(input) -> Tensor:
     return Square.apply(_tensor(input, "square"))
 
 
-class Reciprocal(Function):
-    """out = 1 / a;  da = -g * out * out"""
-
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(**_quiet):
-            out = _arr(np.reciprocal(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return -g * (out * out)
-
-
-def reciprocal(input) -> Tensor:
-    """1 / input (integers become the default float dtype)."""
-    return Reciprocal.apply(_tensor(input, "reciprocal"))
+Reciprocal = _unary_float(
+    "Reciprocal",
+    "out = 1 / a;  da = -g * out * out",
+    np.reciprocal,
+    lambda g, out: -g * (out * out),
+    quiet=True,
+)
+reciprocal = _unary_api(
+    Reciprocal, "reciprocal", "1 / input (integers become the default float dtype)."
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -715,190 +783,54 @@ def reciprocal(input) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-class Exp(Function):
-    """out = exp(a);  da = g * out"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _arr(np.exp(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * out
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.sqrt(x))
 
 
-def exp(input) -> Tensor:
-    """e ** input."""
-    return Exp.apply(_tensor(input, "exp"))
+# fmt: off
+Exp = _unary_float(
+    "Exp", "out = exp(a);  da = g * out", np.exp, lambda g, out: g * out
+)
+Exp2 = _unary_float(
+    "Exp2", "out = 2 ** a;  da = g * out * ln 2", np.exp2, lambda g, out: g * (out * _LN2)
+)
+Expm1 = _unary_float(
+    "Expm1", "out = exp(a) - 1;  da = g * (out + 1)", np.expm1, lambda g, out: g * (out + 1.0)
+)
+Log = _unary_float(
+    "Log", "out = ln(a);  da = g / a", np.log, lambda g, a: g / a, saves="in", quiet=True
+)
+Log2 = _unary_float(
+    "Log2", "out = log2(a);  da = g / (a * ln 2)", np.log2, lambda g, a: g / (a * _LN2),
+    saves="in", quiet=True,
+)
+Log10 = _unary_float(
+    "Log10", "out = log10(a);  da = g / (a * ln 10)", np.log10, lambda g, a: g / (a * _LN10),
+    saves="in", quiet=True,
+)
+Log1p = _unary_float(
+    "Log1p", "out = ln(1 + a);  da = g / (1 + a)", np.log1p, lambda g, a: g / (a + 1.0),
+    saves="in", quiet=True,
+)
+Sqrt = _unary_float(
+    "Sqrt", "out = sqrt(a);  da = g / (2 * out)", np.sqrt, lambda g, out: g / (out * 2.0),
+    quiet=True,
+)
+Rsqrt = _unary_float(
+    "Rsqrt", "out = 1 / sqrt(a);  da = -0.5 * g * out ** 3", _rsqrt,
+    lambda g, out: g * (out * out * out * -0.5), quiet=True,
+)
+# fmt: on
 
-
-class Exp2(Function):
-    """out = 2 ** a;  da = g * out * ln 2"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _arr(np.exp2(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out * _LN2)
-
-
-def exp2(input) -> Tensor:
-    """2 ** input."""
-    return Exp2.apply(_tensor(input, "exp2"))
-
-
-class Expm1(Function):
-    """out = exp(a) - 1;  da = g * (out + 1)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _arr(np.expm1(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out + 1.0)
-
-
-def expm1(input) -> Tensor:
-    """exp(input) - 1, accurate near 0."""
-    return Expm1.apply(_tensor(input, "expm1"))
-
-
-class Log(Function):
-    """out = ln(a);  da = g / a"""
-
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        with np.errstate(**_quiet):
-            return np.log(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / a
-
-
-def log(input) -> Tensor:
-    """Natural logarithm (-inf at 0, NaN below)."""
-    return Log.apply(_tensor(input, "log"))
-
-
-class Log2(Function):
-    """out = log2(a);  da = g / (a * ln 2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        with np.errstate(**_quiet):
-            return np.log2(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a * _LN2)
-
-
-def log2(input) -> Tensor:
-    """Base-2 logarithm."""
-    return Log2.apply(_tensor(input, "log2"))
-
-
-class Log10(Function):
-    """out = log10(a);  da = g / (a * ln 10)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        with np.errstate(**_quiet):
-            return np.log10(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a * _LN10)
-
-
-def log10(input) -> Tensor:
-    """Base-10 logarithm."""
-    return Log10.apply(_tensor(input, "log10"))
-
-
-class Log1p(Function):
-    """out = ln(1 + a);  da = g / (1 + a)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        with np.errstate(**_quiet):
-            return np.log1p(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a + 1.0)
-
-
-def log1p(input) -> Tensor:
-    """ln(1 + input), accurate near 0."""
-    return Log1p.apply(_tensor(input, "log1p"))
-
-
-class Sqrt(Function):
-    """out = sqrt(a);  da = g / (2 * out)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(**_quiet):
-            out = _arr(np.sqrt(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g / (out * 2.0)
-
-
-def sqrt(input) -> Tensor:
-    """Square root (NaN below 0)."""
-    return Sqrt.apply(_tensor(input, "sqrt"))
-
-
-class Rsqrt(Function):
-    """out = 1 / sqrt(a);  da = -0.5 * g * out ** 3"""
-
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(**_quiet):
-            out = _arr(np.reciprocal(np.sqrt(_float(a))))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out * out * out * -0.5)
-
-
-def rsqrt(input) -> Tensor:
-    """1 / sqrt(input)."""
-    return Rsqrt.apply(_tensor(input, "rsqrt"))
+exp = _unary_api(Exp, "exp", "e ** input.")
+exp2 = _unary_api(Exp2, "exp2", "2 ** input.")
+expm1 = _unary_api(Expm1, "expm1", "exp(input) - 1, accurate near 0.")
+log = _unary_api(Log, "log", "Natural logarithm (-inf at 0, NaN below).")
+log2 = _unary_api(Log2, "log2", "Base-2 logarithm.")
+log10 = _unary_api(Log10, "log10", "Base-10 logarithm.")
+log1p = _unary_api(Log1p, "log1p", "ln(1 + input), accurate near 0.")
+sqrt = _unary_api(Sqrt, "sqrt", "Square root (NaN below 0).")
+rsqrt = _unary_api(Rsqrt, "rsqrt", "1 / sqrt(input).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -906,84 +838,26 @@ def rsqrt(input) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-class Sin(Function):
-    """out = sin(a);  da = g * cos(a)"""
+# fmt: off
+Sin = _unary_float(
+    "Sin", "out = sin(a);  da = g * cos(a)", np.sin, lambda g, a: g * cos(a), saves="in"
+)
+Cos = _unary_float(
+    "Cos", "out = cos(a);  da = -g * sin(a)", np.cos, lambda g, a: g * -sin(a), saves="in"
+)
+Tan = _unary_float(
+    "Tan", "out = tan(a);  da = g * (1 + out ** 2)", np.tan, lambda g, out: g * (out * out + 1.0)
+)
+Tanh = _unary_float(
+    "Tanh", "out = tanh(a);  da = g * (1 - out ** 2)", np.tanh,
+    lambda g, out: g * (1.0 - out * out),
+)
+# fmt: on
 
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        return np.sin(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * cos(a)
-
-
-def sin(input) -> Tensor:
-    """Sine (radians)."""
-    return Sin.apply(_tensor(input, "sin"))
-
-
-class Cos(Function):
-    """out = cos(a);  da = -g * sin(a)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        a = _float(a)
-        ctx.save_for_backward(a)
-        return np.cos(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * -sin(a)
-
-
-def cos(input) -> Tensor:
-    """Cosine (radians)."""
-    return Cos.apply(_tensor(input, "cos"))
-
-
-class Tan(Function):
-    """out = tan(a);  da = g * (1 + out ** 2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _arr(np.tan(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out * out + 1.0)
-
-
-def tan(input) -> Tensor:
-    """Tangent (radians)."""
-    return Tan.apply(_tensor(input, "tan"))
-
-
-class Tanh(Function):
-    """out = tanh(a);  da = g * (1 - out ** 2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _arr(np.tanh(_float(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (1.0 - out * out)
-
-
-def tanh(input) -> Tensor:
-    """Hyperbolic tangent."""
-    return Tanh.apply(_tensor(input, "tanh"))
+sin = _unary_api(Sin, "sin", "Sine (radians).")
+cos = _unary_api(Cos, "cos", "Cosine (radians).")
+tan = _unary_api(Tan, "tan", "Tangent (radians).")
+tanh = _unary_api(Tanh, "tanh", "Hyperbolic tangent.")
 
 
 class Sigmoid(Function):
@@ -1020,55 +894,12 @@ def _rounding_input(a: np.ndarray, op: str) -> bool:
     return a.dtype.kind in "iu"
 
 
-class Floor(Function):
-    """out = floor(a);  da = 0"""
-
-    @staticmethod
-    def forward(ctx, a):
-        return a.copy() if _rounding_input(a, "floor") else np.floor(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _zeros(g.shape, g.dtype)
-
-
-def floor(input) -> Tensor:
-    """Largest integer <= input (zero gradient)."""
-    return Floor.apply(_tensor(input, "floor"))
-
-
-class Ceil(Function):
-    """out = ceil(a);  da = 0"""
-
-    @staticmethod
-    def forward(ctx, a):
-        return a.copy() if _rounding_input(a, "ceil") else np.ceil(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _zeros(g.shape, g.dtype)
-
-
-def ceil(input) -> Tensor:
-    """Smallest integer >= input (zero gradient)."""
-    return Ceil.apply(_tensor(input, "ceil"))
-
-
-class Trunc(Function):
-    """out = a rounded toward zero;  da = 0"""
-
-    @staticmethod
-    def forward(ctx, a):
-        return a.copy() if _rounding_input(a, "trunc") else np.trunc(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _zeros(g.shape, g.dtype)
-
-
-def trunc(input) -> Tensor:
-    """input rounded toward zero (zero gradient)."""
-    return Trunc.apply(_tensor(input, "trunc"))
+Floor = _rounding("Floor", "out = floor(a);  da = 0", np.floor, "floor")
+Ceil = _rounding("Ceil", "out = ceil(a);  da = 0", np.ceil, "ceil")
+Trunc = _rounding("Trunc", "out = a rounded toward zero;  da = 0", np.trunc, "trunc")
+floor = _unary_api(Floor, "floor", "Largest integer <= input (zero gradient).")
+ceil = _unary_api(Ceil, "ceil", "Smallest integer >= input (zero gradient).")
+trunc = _unary_api(Trunc, "trunc", "input rounded toward zero (zero gradient).")
 
 
 class Round(Function):
@@ -1085,9 +916,7 @@ class Round(Function):
             return a.copy()
         return np.round(a, decimals)
 
-    @staticmethod
-    def backward(ctx, g):
-        return _zeros(g.shape, g.dtype)
+    backward = staticmethod(_zero_grad)
 
 
 def round(input, *, decimals: int = 0) -> Tensor:
@@ -1170,32 +999,38 @@ def clamp(input, min=None, max=None) -> Tensor:
 clip = clamp
 
 
-def _ties_weights(a, b, lose) -> tuple:
-    """Gradient weights of maximum/minimum: 1 for the winner, 0.5 each on ties (NaN: 1)."""
-    a, b, _ = _coerce(a, b)
+def _ties_forward(ufunc):
+    """Maximum/Minimum forward: ``ufunc`` (np.maximum or np.minimum) of the coerced operands."""
+
+    def forward(ctx, a, b):
+        _save(ctx, a, b)
+        a, b, _ = _coerce(a, b)
+        return ufunc(a, b)
+
+    return staticmethod(forward)
+
+
+def _ties_grads(ctx, g, lose) -> tuple:
+    """Gradients of maximum/minimum: g for the winner, g / 2 each on ties (NaN: g)."""
+    a, b = _saved(ctx)
+    a, b, _ = _coerce(_data(a), _data(b))
     half = np.where(a == b, 0.5, 1.0)
-    return half * ~lose(a, b), half * ~lose(b, a)
+    need_a, need_b = ctx.needs_input_grad
+    dt = g.dtype
+    return (
+        (g * Tensor._make((half * ~lose(a, b)).astype(dt, copy=False)) if need_a else None),
+        (g * Tensor._make((half * ~lose(b, a)).astype(dt, copy=False)) if need_b else None),
+    )
 
 
 class Maximum(Function):
     """out = max(a, b);  da = g where a > b, db = g where b > a, g / 2 each on ties"""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        _save(ctx, a, b)
-        a, b, _ = _coerce(a, b)
-        return np.maximum(a, b)
+    forward = _ties_forward(np.maximum)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = _saved(ctx)
-        wa, wb = _ties_weights(_data(a), _data(b), np.less)
-        need_a, need_b = ctx.needs_input_grad
-        dt = g.dtype
-        return (
-            (g * Tensor._make(wa.astype(dt, copy=False)) if need_a else None),
-            (g * Tensor._make(wb.astype(dt, copy=False)) if need_b else None),
-        )
+        return _ties_grads(ctx, g, np.less)
 
 
 def maximum(input, other) -> Tensor:
@@ -1206,22 +1041,11 @@ def maximum(input, other) -> Tensor:
 class Minimum(Function):
     """out = min(a, b);  da = g where a < b, db = g where b < a, g / 2 each on ties"""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        _save(ctx, a, b)
-        a, b, _ = _coerce(a, b)
-        return np.minimum(a, b)
+    forward = _ties_forward(np.minimum)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = _saved(ctx)
-        wa, wb = _ties_weights(_data(a), _data(b), np.greater)
-        need_a, need_b = ctx.needs_input_grad
-        dt = g.dtype
-        return (
-            (g * Tensor._make(wa.astype(dt, copy=False)) if need_a else None),
-            (g * Tensor._make(wb.astype(dt, copy=False)) if need_b else None),
-        )
+        return _ties_grads(ctx, g, np.greater)
 
 
 def minimum(input, other) -> Tensor:

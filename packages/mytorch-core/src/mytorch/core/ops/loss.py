@@ -52,8 +52,13 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def _reduction(reduction: str, size_average=None, reduce=None, extra: tuple = ()) -> str:
-    """The reduction to use, honouring the deprecated ``size_average``/``reduce`` pair."""
+def _reduction(
+    reduction: str, size_average=None, reduce=None, extra: tuple = (), stacklevel: int = 3
+) -> str:
+    """The reduction to use, honouring the deprecated ``size_average``/``reduce`` pair.
+
+    ``stacklevel`` points the deprecation warning at the caller of the public loss function.
+    """
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
@@ -61,7 +66,7 @@ def _reduction(reduction: str, size_average=None, reduce=None, extra: tuple = ()
         warnings.warn(
             f"size_average and reduce args will be deprecated, please use "
             f"reduction='{reduction}' instead.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     if reduction not in ("none", "mean", "sum") + extra:
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -99,13 +104,13 @@ def _seed(g: Tensor, reduction: str, n: float) -> Tensor:
     return g
 
 
-def _same_size_warning(input: Tensor, target: Tensor) -> None:
+def _same_size_warning(input: Tensor, target: Tensor, stacklevel: int = 3) -> None:
     if input.shape != target.shape:
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}). This will likely lead to incorrect results due to "
             f"broadcasting. Please ensure they have the same size.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -171,6 +176,18 @@ def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str, mean_
     return _reduce(loss, reduction)
 
 
+def _distance_loss(
+    op: type[Function], input: Tensor, target: Tensor, size_average, reduce, reduction: str, weight
+) -> Tensor:
+    """mse_loss/l1_loss: ``op`` on (input, target), optionally weighted (mean by weight.sum())."""
+    reduction = _reduction(reduction, size_average, reduce, stacklevel=4)
+    target = _as_float_target(input, target)
+    _same_size_warning(input, target, stacklevel=4)
+    if weight is not None:
+        return _weighted(_pointwise(op, input, target, "none"), weight, input, reduction, True)
+    return _pointwise(op, input, target, reduction)
+
+
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -180,12 +197,7 @@ def mse_loss(
     weight: Tensor | None = None,
 ) -> Tensor:
     """Mean squared error; with ``weight`` (input's shape), 'mean' divides by weight.sum()."""
-    reduction = _reduction(reduction, size_average, reduce)
-    target = _as_float_target(input, target)
-    _same_size_warning(input, target)
-    if weight is not None:
-        return _weighted(_pointwise(MseLoss, input, target, "none"), weight, input, reduction, True)
-    return _pointwise(MseLoss, input, target, reduction)
+    return _distance_loss(MseLoss, input, target, size_average, reduce, reduction, weight)
 
 
 class L1Loss(Function):
@@ -216,12 +228,7 @@ def l1_loss(
     weight: Tensor | None = None,
 ) -> Tensor:
     """Mean absolute error; with ``weight`` (input's shape), 'mean' divides by weight.sum()."""
-    reduction = _reduction(reduction, size_average, reduce)
-    target = _as_float_target(input, target)
-    _same_size_warning(input, target)
-    if weight is not None:
-        return _weighted(_pointwise(L1Loss, input, target, "none"), weight, input, reduction, True)
-    return _pointwise(L1Loss, input, target, reduction)
+    return _distance_loss(L1Loss, input, target, size_average, reduce, reduction, weight)
 
 
 class SmoothL1Loss(Function):

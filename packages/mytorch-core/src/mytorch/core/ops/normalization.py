@@ -37,6 +37,17 @@ def _channel_sum(a: np.ndarray) -> np.ndarray:
     return s if s.ndim == 1 else s.reshape(s.shape[0], -1).sum(1)
 
 
+def _scale_shift(xhat: np.ndarray, weight, bias, shape: tuple) -> np.ndarray:
+    """``xhat * weight + bias`` with the per-channel (C,) arrays viewed as ``shape`` (each
+    optional); a new array, ``xhat`` itself when both are None."""
+    out = xhat * weight.reshape(shape) if weight is not None else xhat
+    if bias is not None:
+        out = (
+            out + bias.reshape(shape) if out is xhat else np.add(out, bias.reshape(shape), out=out)
+        )
+    return out
+
+
 class BatchNorm(Function):
     """y = xhat * w + b, xhat = (x - mean) * invstd per channel over (N, *);  dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)) (g * w * invstd in eval),  dw = sum(g * xhat),  db = sum(g)"""
 
@@ -59,13 +70,7 @@ class BatchNorm(Function):
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
         xmu *= invstd.reshape(shape)
         xhat = xmu
-        out = xhat * weight.reshape(shape) if weight is not None else xhat
-        if bias is not None:
-            out = (
-                out + bias.reshape(shape)
-                if out is xhat
-                else np.add(out, bias.reshape(shape), out=out)
-            )
+        out = _scale_shift(xhat, weight, bias, shape)
         ctx.xhat, ctx.invstd, ctx.mean, ctx.n = xhat, invstd, mean, n
         ctx.shape, ctx.training, ctx.eps = shape, training, eps
         ctx.axes = (0, *range(2, x.ndim))
@@ -314,13 +319,7 @@ class GroupNorm(Function):
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         xmu *= invstd[:, None]
         xhat = xmu.reshape(x.shape)
-        out = xhat * weight.reshape(shape) if weight is not None else xhat
-        if bias is not None:
-            out = (
-                out + bias.reshape(shape)
-                if out is xhat
-                else np.add(out, bias.reshape(shape), out=out)
-            )
+        out = _scale_shift(xhat, weight, bias, shape)
         ctx.xhat, ctx.invstd, ctx.n, ctx.groups, ctx.eps = xhat, invstd, n, groups, eps
         ctx.shape, ctx.axes = shape, (0, *range(2, x.ndim))
         ctx.save_for_backward(x, weight)

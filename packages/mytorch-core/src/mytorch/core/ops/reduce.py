@@ -363,44 +363,45 @@ def _max_min_dim(input: Tensor, dim, keepdim: bool, largest: bool):
     return getattr(return_types, op)(values, indices)
 
 
-class AMax(Function):
-    """out = max of a over dims;  da = g split evenly among the elements equal to the max"""
+def _extremum_forward(reduce):
+    """AMax/AMin forward: ``reduce`` (np.amax or np.amin) of a over dims."""
 
-    @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        out = _arr(np.amax(a, axis=dims, keepdims=keepdim))
+        out = _arr(reduce(a, axis=dims, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        return _even_split(ctx, g), None, None
+    return staticmethod(forward)
 
 
-class AMin(Function):
-    """out = min of a over dims;  da = g split evenly among the elements equal to the min"""
-
-    @staticmethod
-    def forward(ctx, a, dims, keepdim):
-        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        out = _arr(np.amin(a, axis=dims, keepdims=keepdim))
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return _even_split(ctx, g), None, None
-
-
-def _even_split(ctx, g: Tensor) -> Tensor:
+def _even_split(ctx, g: Tensor) -> tuple:
+    """AMax/AMin backward: g split evenly among the elements equal to the extremum."""
     a, out = ctx.saved_tensors
     hit = a.data == (
         out.data if ctx.keepdim else out.data.reshape(_keep_shape(ctx.shape, ctx.dims))
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         w = hit / hit.sum(axis=ctx.dims, keepdims=True)
-    return _unreduce(g, ctx.shape, ctx.dims, ctx.keepdim) * Tensor._make(w.astype(g.dtype))
+    return (
+        _unreduce(g, ctx.shape, ctx.dims, ctx.keepdim) * Tensor._make(w.astype(g.dtype)),
+        None,
+        None,
+    )
+
+
+class AMax(Function):
+    """out = max of a over dims;  da = g split evenly among the elements equal to the max"""
+
+    forward = _extremum_forward(np.amax)
+    backward = staticmethod(_even_split)
+
+
+class AMin(Function):
+    """out = min of a over dims;  da = g split evenly among the elements equal to the min"""
+
+    forward = _extremum_forward(np.amin)
+    backward = staticmethod(_even_split)
 
 
 def _amax_amin(cls, op: str, input, dim, keepdim: bool) -> Tensor:

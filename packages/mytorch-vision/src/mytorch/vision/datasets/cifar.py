@@ -14,17 +14,16 @@ uint8 (N, 32, 32, 3) HWC images, as torchvision's ``CIFAR10.data`` holds them.
 
 from __future__ import annotations
 
-import operator
 import os
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from mytorch.core import Tensor
 from mytorch.core.data import Dataset
+from mytorch.vision.datasets._labelled import LabelledImages
 from mytorch.vision.datasets.archive import safe_extract_tar
-from mytorch.vision.datasets.download import DownloadError, download_file, is_cached
+from mytorch.vision.datasets.download import is_cached
 from mytorch.vision.datasets.mnist import default_root
 
 __all__ = [
@@ -86,7 +85,7 @@ def read_cifar_batch(path: str | os.PathLike, num_classes: int = 10) -> tuple[np
     return parse_cifar_batch(buf, os.fspath(path), num_classes)
 
 
-class CIFAR10(Dataset):
+class CIFAR10(LabelledImages, Dataset):
     """CIFAR-10: 50,000 train and 10,000 test 32x32 colour images in 10 classes.
 
     Args:
@@ -196,17 +195,9 @@ class CIFAR10(Dataset):
 
     # ------------------------------------------------------------------ files
     @property
-    def _name(self) -> str:
-        return type(self).__name__
-
-    @property
     def base_path(self) -> str:
         """The folder holding the extracted batch files."""
         return os.path.join(self.root, self.base_folder)
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
 
     def _split_paths(self) -> list[str]:
         names = self.train_list if self.train else self.test_list
@@ -245,20 +236,8 @@ class CIFAR10(Dataset):
         """Download the archive into ``root`` unless it is already there with its checksum."""
         if is_cached(self.root, self.filename, self.tgz_md5):
             return
-        try:
-            download_file(
-                self.filename,
-                self.tgz_md5,
-                self.mirrors,
-                self.root,
-                retries=self.download_retries,
-                backoff=self.download_backoff,
-                timeout=self.download_timeout,
-            )
-        except DownloadError as e:
-            raise DownloadError(f"{self._name}: {e}\n{self._manual_help()}", e.failures) from e
+        self._download(self.filename, self.tgz_md5, self.root)
 
-    # ------------------------------------------------------------------ dataset protocol
     def arrays(self, channels_first: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``(images, labels)`` as NumPy arrays: uint8 (N, 32, 32, 3), or (N, 3, 32, 32) with
         ``channels_first``, and int64 (N,). The HWC images share memory with ``data``."""
@@ -266,33 +245,6 @@ class CIFAR10(Dataset):
         if channels_first:
             images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))  # (N, 3, 32, 32)
         return images, self.targets.numpy()
-
-    def __len__(self) -> int:
-        return int(self.data.shape[0])
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        i = operator.index(index)
-        img = Tensor._make(self.data.data[i].copy())  # (32, 32, 3) uint8
-        target = int(self.targets.data[i])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        lines = [
-            f"Dataset {self._name}",
-            f"    Number of datapoints: {len(self)}",
-            f"    Root location: {self.root}",
-            f"    Split: {'Train' if self.train else 'Test'}",
-            f"    Source: {self.source}",
-        ]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}".replace("\n", "\n    "))
-        if self.target_transform is not None:
-            lines.append(f"    Target transform: {self.target_transform!r}")
-        return "\n".join(lines)
 
 
 def load_cifar_arrays(

@@ -10,6 +10,7 @@ import numpy as np
 
 from mytorch.core import Tensor
 from mytorch.core.data import Dataset
+from mytorch.vision.datasets._labelled import transformed
 
 __all__ = ["FakeData"]
 
@@ -69,12 +70,7 @@ class FakeData(Dataset):
         rng = np.random.default_rng([self.seed, i + self.random_offset])
         c, h, w = self.image_size
         img = Tensor._make(rng.integers(0, 256, (h, w, c), dtype=np.uint8))  # (H, W, C)
-        target = int(rng.integers(0, self.num_classes))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return transformed(self, img, int(rng.integers(0, self.num_classes)))
 
     def __repr__(self) -> str:
         return (

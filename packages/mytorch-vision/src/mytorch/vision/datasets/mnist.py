@@ -9,18 +9,17 @@
 
 from __future__ import annotations
 
-import operator
 import os
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import platformdirs
 
 from mytorch.core import Tensor, from_numpy
-from mytorch.vision.datasets.download import DownloadError, download_file, is_cached
+from mytorch.vision.datasets._labelled import LabelledImages
+from mytorch.vision.datasets.download import DownloadError, is_cached
 from mytorch.vision.datasets.idx import IDXError, read_idx_images, read_idx_labels
 from mytorch.vision.datasets.sample import load_sample
 
@@ -44,7 +43,7 @@ def default_root() -> str:
     return os.environ.get("MYTORCH_DATA") or platformdirs.user_cache_dir("mytorch")
 
 
-class MNIST:
+class MNIST(LabelledImages):
     """The MNIST handwritten digits: 60,000 train and 10,000 test 28x28 grayscale images.
 
     Args:
@@ -134,16 +133,8 @@ class MNIST:
 
     # ------------------------------------------------------------------ files
     @property
-    def _name(self) -> str:
-        return type(self).__name__
-
-    @property
     def raw_folder(self) -> str:
         return os.path.join(self.root, self._name, "raw")
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
 
     def _split_files(self, train: bool) -> list[str]:
         prefix = "train" if train else "t10k"
@@ -175,18 +166,7 @@ class MNIST:
 
     def _fetch(self, filenames: list[str]) -> None:
         for filename in filenames:
-            try:
-                download_file(
-                    filename,
-                    self._md5(filename),
-                    self.mirrors,
-                    self.raw_folder,
-                    retries=self.download_retries,
-                    backoff=self.download_backoff,
-                    timeout=self.download_timeout,
-                )
-            except DownloadError as e:
-                raise DownloadError(f"{self._name}: {e}\n{self._manual_help()}", e.failures) from e
+            self._download(filename, self._md5(filename), self.raw_folder)
 
     def download(self) -> None:
         """Download every file in ``resources`` that is not already cached with its checksum."""
@@ -230,34 +210,6 @@ class MNIST:
         )
         print(f"\n{bar}\nWARNING: {message}\n{bar}\n", file=sys.stderr, flush=True)
         warnings.warn(message, SampleFallbackWarning, stacklevel=3)
-
-    # ------------------------------------------------------------------ dataset protocol
-    def __len__(self) -> int:
-        return int(self.data.shape[0])
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        i = operator.index(index)
-        img = from_numpy(self.data.data[i].copy())  # (28, 28) uint8
-        target = int(self.targets.data[i])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        lines = [
-            f"Dataset {self._name}",
-            f"    Number of datapoints: {len(self)}",
-            f"    Root location: {self.root}",
-            f"    Split: {'Train' if self.train else 'Test'}",
-            f"    Source: {self.source}",
-        ]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}".replace("\n", "\n    "))
-        if self.target_transform is not None:
-            lines.append(f"    Target transform: {self.target_transform!r}")
-        return "\n".join(lines)
 
 
 class FashionMNIST(MNIST):

@@ -26,7 +26,12 @@ from mytorch import nn
 from mytorch.core.tensor import Tensor
 from mytorch.vision.models._api import check_no_weights
 from mytorch.vision.models.attention import SqueezeExcitation
-from mytorch.vision.models.layers import Conv2dNormActivation, StochasticDepth, make_divisible
+from mytorch.vision.models.layers import (
+    Conv2dNormActivation,
+    StochasticDepth,
+    _init_conv_bn_,
+    make_divisible,
+)
 
 __all__ = [
     "EfficientNet",
@@ -217,14 +222,9 @@ class EfficientNet(nn.Module):
         )
 
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if _init_conv_bn_(m):
+                continue
+            if isinstance(m, nn.Linear):
                 init_range = 1.0 / math.sqrt(m.out_features)
                 nn.init.uniform_(m.weight, -init_range, init_range)
                 nn.init.zeros_(m.bias)

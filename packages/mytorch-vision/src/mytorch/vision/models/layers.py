@@ -37,6 +37,21 @@ def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
     return new_v
 
 
+def _init_conv_bn_(m: nn.Module) -> bool:
+    """MobileNet/EfficientNet init of ``m`` when it is a Conv2d (kaiming normal, fan_out; zero
+    bias) or a BatchNorm2d (weight 1, bias 0); returns whether it was one of them."""
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+        return True
+    if isinstance(m, nn.BatchNorm2d):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+        return True
+    return False
+
+
 class Conv2dNormActivation(nn.Sequential):
     """``Conv2d`` -> ``norm_layer`` -> ``activation_layer`` (as torchvision.ops).
 

@@ -19,7 +19,7 @@ from mytorch import nn
 from mytorch.core.tensor import Tensor
 from mytorch.nn import functional as F
 from mytorch.vision.models._api import check_no_weights
-from mytorch.vision.models.layers import Conv2dNormActivation, make_divisible
+from mytorch.vision.models.layers import Conv2dNormActivation, _init_conv_bn_, make_divisible
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
 
@@ -119,14 +119,9 @@ class MobileNetV2(nn.Module):
         )
 
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if _init_conv_bn_(m):
+                continue
+            if isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
