@@ -15,11 +15,14 @@ from mytorch.core.functional.dropout import *
 from mytorch.core.functional.metrics import *
 from mytorch.core.functional.misc import *
 from mytorch.core.ops.activation import *
+from mytorch.core.ops.attention import *
 from mytorch.core.ops.conv import *
 from mytorch.core.ops.elementwise import sigmoid, tanh
+from mytorch.core.ops.embedding import *
 from mytorch.core.ops.linalg import linear
 from mytorch.core.ops.loss import *
 from mytorch.core.ops.movement import pad
 from mytorch.core.ops.normalization import *
 from mytorch.core.ops.pool import *
+from mytorch.core.ops.recurrent import *
 from mytorch.core.ops.resample import *
