@@ -23,7 +23,8 @@ sample), on 2 CPU cores at about 1,700 training images/s (about 37 ms per batch 
                  per-batch throughput and the accuracy is what this recipe typically reaches,
                  as full MNIST could not be downloaded where these numbers were measured
 BLAS runs on one thread by default (``--threads``): on a machine busy with other work, more
-threads can be up to 10x slower (OpenBLAS's worker threads wait for a busy core); on this model it costs nothing.
+threads can be up to 10x slower (OpenBLAS's worker threads wait for a busy core); on this
+model one thread costs nothing.
 
 Run:
     uv run apps/mnist_cnn.py                                  # defaults
