@@ -5,7 +5,6 @@ Everything uses the MovieReviews text bundled with mytorch-seq, so no network is
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import shutil
@@ -29,17 +28,6 @@ FINAL_LINE = re.compile(
     r"(\d+) validation chars, [\d.]+ s\)$",
     re.M,
 )
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/char_lm.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("char_lm_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 @pytest.fixture(scope="module")

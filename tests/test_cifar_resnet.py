@@ -4,7 +4,6 @@ real file run end to end on synthetic data with a tiny budget, resuming exactly.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -27,17 +26,6 @@ FINAL_LINE = re.compile(
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # 2 batches of 16 synthetic images per epoch, tested on 32: a few seconds per epoch
 TINY = ("--synthetic", "--synthetic-size", "64", "32", "--batch-size", "16", "--max-batches", "2")
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/cifar_resnet.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("cifar_resnet_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 def run_app(*argv: str) -> str:

@@ -6,7 +6,6 @@ held-out test snippets), so no network is needed.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -28,17 +27,6 @@ APP = ROOT / "apps" / "imdb_lstm.py"
 FINAL_LINE = re.compile(
     r"^test accuracy: (\d\.\d{4}) \(dataset: (\w+), (\d+) train / (\d+) test, [\d.]+ s\)$", re.M
 )
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/imdb_lstm.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("imdb_lstm_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 @pytest.fixture(scope="module")

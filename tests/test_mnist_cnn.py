@@ -6,7 +6,6 @@ no network is needed.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -29,17 +28,6 @@ FINAL_LINE = re.compile(
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # one BLAS thread: the tiny runs gain nothing from more, and stay fast on a loaded machine
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/mnist_cnn.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("mnist_cnn_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ no network is needed.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -26,17 +25,6 @@ APP = ROOT / "apps" / "mnist_fc.py"
 FINAL_LINE = re.compile(
     r"^test accuracy: (\d\.\d{4}) \(source: (\w+), (\d+) train / (\d+) test, [\d.]+ s\)$", re.M
 )
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/mnist_fc.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("mnist_fc_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 @pytest.fixture(scope="module")

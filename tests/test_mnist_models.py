@@ -4,7 +4,6 @@ real file run with a tiny budget for two small models, printing the table.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,17 +21,6 @@ APP = ROOT / "apps" / "mnist_models.py"
 ROW = re.compile(r"^(\w+)\s+([\d,]+)\s+(\d\.\d{4})\s+([\d.]+)$", re.M)
 # one BLAS thread: the tiny runs gain nothing from more, and stay fast on a loaded machine
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/mnist_models.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("mnist_models_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 def run_app(*argv: str) -> str:

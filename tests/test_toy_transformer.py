@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -25,17 +24,6 @@ FINAL_LINE = re.compile(
     re.M,
 )
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def app():
-    """apps/toy_transformer.py imported as a module (it is a script, not part of a package)."""
-    spec = importlib.util.spec_from_file_location("toy_transformer_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # @dataclass looks its module up while the file executes
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 def run_app(*argv: str) -> str:
