@@ -38,6 +38,8 @@ from mytorch.core.grad_mode import _state, set_grad_enabled
 
 _sequence = itertools.count()
 _REGISTRY: dict[str, list[type[Function]]] = {}
+# Callables run after every op's forward (see ``observe_ops``); empty almost always.
+_OBSERVERS: list = []
 
 
 class Function:
@@ -138,6 +140,9 @@ class Function:
         ctx._to_save = ()
         ctx._non_diff = None
         raw = cls.forward(ctx, *arrays, **kwargs)
+        if _OBSERVERS:
+            for observer in tuple(_OBSERVERS):
+                observer(cls, ctx, arrays, kwargs, raw)
         if not isinstance(raw, tuple):  # the common case: one output
             out = raw if type(raw) is np.ndarray else np.asarray(raw)
             if not any_grad:
@@ -169,6 +174,42 @@ class Function:
         ctx._saved = _resolve_saved(ctx._to_save, args, outs, results) if ctx._to_save else ()
         del ctx._to_save
         return tuple(results)
+
+
+class ObserverHandle:
+    """Returned by ``observe_ops``; ``remove()`` detaches the observer (also as a context manager)."""
+
+    def __init__(self, fn) -> None:
+        self._fn = fn
+
+    def remove(self) -> None:
+        if self._fn in _OBSERVERS:
+            _OBSERVERS.remove(self._fn)
+
+    def __enter__(self) -> ObserverHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def observe_ops(fn) -> ObserverHandle:
+    """Call ``fn(cls, ctx, arrays, kwargs, outputs)`` after the forward of every op that runs.
+
+    ``cls`` is the ``Function`` subclass, ``ctx`` its node (with what forward stored on it),
+    ``arrays`` the positional arguments with tensors as NumPy arrays, ``outputs`` what forward
+    returned (an array or a tuple of arrays). Tools that count or time operations (FLOP
+    counters, profilers) use this; it sees ops run with and without grad mode.
+
+    >>> import mytorch.core as mt
+    >>> seen = []
+    >>> with observe_ops(lambda cls, ctx, arrays, kwargs, out: seen.append(cls.__name__)):
+    ...     _ = mt.ones(2, 3) @ mt.ones(3, 4)
+    >>> seen
+    ['MatMul']
+    """
+    _OBSERVERS.append(fn)
+    return ObserverHandle(fn)
 
 
 def _resolve_saved(items, args, outs, results) -> tuple:
