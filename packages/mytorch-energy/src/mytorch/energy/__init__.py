@@ -9,7 +9,20 @@ from mytorch.energy.carbon import (
     grid_intensity,
 )
 from mytorch.energy.count import CountReport, LayerCount, count
+from mytorch.energy.gates import L0Gate
 from mytorch.energy.monitor import EnergyMonitor, EnergyReport, LayerEnergy
 from mytorch.energy.power import CpuPowerModel, RaplReader
+from mytorch.energy.regularizers import (
+    ActivationL1,
+    FlopsLayer,
+    activation_l1,
+    expected_macs,
+    group_lasso,
+    l0_penalty,
+    l1_penalty,
+    l2_penalty,
+    morphnet_flops_penalty,
+)
+from mytorch.energy.structure import flops_layers
 from mytorch.energy.summary import summary
 from mytorch.energy.tables import HOROWITZ_45NM, EnergyTable, eyeriss, get_table
