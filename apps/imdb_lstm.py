@@ -56,6 +56,8 @@ import mytorch.core.functional as F
 import mytorch.nn as nn
 from mytorch.core import optim
 from mytorch.core.optim import clip_grad_norm_
+from mytorch.energy import energy_line
+from mytorch.energy.carbon import CarbonTracker
 from mytorch.seq import LSTM, Vocab, WordTokenizer, load_sentiment, pad_batch
 
 
@@ -332,6 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.resume:
         print(f"nothing to resume at {checkpoint_path}; starting from scratch")
 
+    carbon = CarbonTracker().start()  # RAPL counters when readable, else a CPU power model
     for epoch in range(start_epoch, epochs):
         order_rng = np.random.default_rng([args.seed, epoch])  # the batch order of this epoch
         batches = length_batches(train_lengths, args.batch_size, order_rng)
@@ -371,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         nn.save(state, checkpoint_path)  # atomic: an interrupted save keeps the previous one
 
+    carbon_report = carbon.stop()
     test_loss, test_acc = evaluate(model, test_ids, y_test)
     if history["train_loss"]:
         title = f"{'bi' if args.bidirectional else ''}LSTM on {name}"
@@ -379,6 +383,9 @@ def main(argv: list[str] | None = None) -> None:
     sizes = f"{len(train_ids)} train / {len(test_ids)} test"
     seconds = time.perf_counter() - start_time
     print(f"test accuracy: {test_acc:.4f} (dataset: {name}, {sizes}, {seconds:.1f} s)")
+    example = collate(test_ids, y_test, np.arange(min(256, len(test_ids))))[:2]  # ids, lengths
+    samples = sum(len(b) for b in batches) if epochs > start_epoch else len(train_ids)
+    print(energy_line(model, *example, samples_per_epoch=samples, carbon=carbon_report))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,8 @@ import mytorch.core.functional as F
 import mytorch.nn as nn
 from mytorch.core import optim
 from mytorch.core.data import DataLoader, TensorDataset
+from mytorch.energy import energy_line
+from mytorch.energy.carbon import CarbonTracker
 from mytorch.vision.datasets import MNIST
 
 
@@ -282,6 +284,7 @@ def main() -> None:
     elif args.resume:
         print(f"nothing to resume at {checkpoint_path}; starting from scratch")
 
+    carbon = CarbonTracker().start()  # RAPL counters when readable, else a CPU power model
     for epoch in range(start_epoch, epochs):
         model.train()
         loader_rng.manual_seed(args.seed * 100_003 + epoch)  # the batch order of this epoch
@@ -335,6 +338,7 @@ def main() -> None:
         }
         nn.save(state, checkpoint_path)  # atomic: an interrupted save keeps the previous one
 
+    carbon_report = carbon.stop()
     test_loss, test_acc, preds, probs = evaluate(model, x_test, y_test)
     confusion = F.confusion_matrix(preds, y_test, num_classes=10).numpy()  # (true, predicted)
     wrong = np.flatnonzero(preds.numpy() != y_test.numpy())
@@ -347,6 +351,8 @@ def main() -> None:
     sizes = f"{len(x_train)} train / {len(x_test)} test"
     seconds = time.perf_counter() - start_time
     print(f"test accuracy: {test_acc:.4f} (source: {source}, {sizes}, {seconds:.1f} s)")
+    samples = min(n_batches * args.batch_size, len(x_train))
+    print(energy_line(model, x_test[:256], samples_per_epoch=samples, carbon=carbon_report))
 
 
 if __name__ == "__main__":

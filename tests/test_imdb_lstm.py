@@ -27,6 +27,11 @@ APP = ROOT / "apps" / "imdb_lstm.py"
 FINAL_LINE = re.compile(
     r"^test accuracy: (\d\.\d{4}) \(dataset: (\w+), (\d+) train / (\d+) test, [\d.]+ s\)$", re.M
 )
+ENERGY_LINE = re.compile(
+    r"^energy: ([\d,]+) MACs/inference \(([\d,]+) effective\), est\. [\d.]+ \w?J/inference "
+    r"and [\d.]+ \w?J/training epoch \(horowitz-45nm\); carbon: .*-> [\d.e-]+ g CO2e$",
+    re.M,
+)
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +199,10 @@ def test_smoke_run_prints_accuracy_and_writes_outputs(one_epoch_run):
     acc, dataset, n_train, n_test = match.groups()
     assert (dataset, n_train, n_test) == ("movie_reviews", "10201", "2551")
     assert 0.3 < float(acc) <= 1.0
+    energy = ENERGY_LINE.search(stdout)
+    assert energy, stdout
+    # per token and direction 4 * (E * H + H * H) with E = H = 16; at least one token per review
+    assert int(energy.group(1).replace(",", "")) >= 2 * 4 * (16 * 16 + 16 * 16) + 32
     assert "epoch   1/1" in stdout and "tokens/s" in stdout
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

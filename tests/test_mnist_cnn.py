@@ -25,6 +25,11 @@ APP = ROOT / "apps" / "mnist_cnn.py"
 FINAL_LINE = re.compile(
     r"^test accuracy: (\d\.\d{4}) \(source: (\w+), (\d+) train / (\d+) test, [\d.]+ s\)$", re.M
 )
+ENERGY_LINE = re.compile(
+    r"^energy: ([\d,]+) MACs/inference \(([\d,]+) effective\), est\. [\d.]+ \w?J/inference "
+    r"and [\d.]+ \w?J/training epoch \(horowitz-45nm\); carbon: .*-> [\d.e-]+ g CO2e$",
+    re.M,
+)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # one BLAS thread: the tiny runs gain nothing from more, and stay fast on a loaded machine
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -192,6 +197,11 @@ def test_smoke_run_prints_accuracy_and_writes_outputs(one_epoch_run):
     acc, source, n_train, n_test = match.groups()
     assert (source, n_train, n_test) == ("sample", "4000", "1000")
     assert 0.15 < float(acc) <= 1.0  # 6 Adam steps already beat chance (0.1)
+    energy = ENERGY_LINE.search(stdout)
+    assert energy, stdout
+    # conv 1->8 on 26x26 outputs, conv 8->16 on 11x11, linear 400->32, linear 32->10
+    macs = 26 * 26 * 8 * 9 + 11 * 11 * 16 * 8 * 9 + 400 * 32 + 32 * 10
+    assert energy.group(1) == f"{macs:,}"
     assert "epoch   1/1" in stdout and "Conv2d(1, 8, kernel_size=(3, 3)" in stdout
     for png in ("curves.png", "confusion.png", "misclassified.png"):
         data = (out / png).read_bytes()

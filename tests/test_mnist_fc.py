@@ -25,6 +25,11 @@ APP = ROOT / "apps" / "mnist_fc.py"
 FINAL_LINE = re.compile(
     r"^test accuracy: (\d\.\d{4}) \(source: (\w+), (\d+) train / (\d+) test, [\d.]+ s\)$", re.M
 )
+ENERGY_LINE = re.compile(
+    r"^energy: ([\d,]+) MACs/inference \(([\d,]+) effective\), est\. [\d.]+ \w?J/inference "
+    r"and [\d.]+ \w?J/training epoch \(horowitz-45nm\); carbon: .*-> [\d.e-]+ g CO2e$",
+    re.M,
+)
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +177,9 @@ def test_smoke_run_prints_accuracy_and_writes_outputs(one_epoch_run):
     acc, source, n_train, n_test = match.groups()
     assert (source, n_train, n_test) == ("sample", "4000", "1000")
     assert 0.2 < float(acc) <= 1.0  # 8 Adam steps already beat chance (0.1)
+    energy = ENERGY_LINE.search(stdout)
+    assert energy, stdout
+    assert energy.group(1) == f"{784 * 64 + 64 * 32 + 32 * 10:,}"  # the MLP's MACs per image
     for png in ("curves.png", "confusion.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 

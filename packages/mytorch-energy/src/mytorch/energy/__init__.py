@@ -11,6 +11,7 @@ from mytorch.energy.carbon import (
 from mytorch.energy.count import CountReport, LayerCount, count
 from mytorch.energy.gates import L0Gate
 from mytorch.energy.monitor import EnergyMonitor, EnergyReport, LayerEnergy
+from mytorch.energy.oneline import energy_line
 from mytorch.energy.power import CpuPowerModel, RaplReader
 from mytorch.energy.regularizers import (
     ActivationL1,
