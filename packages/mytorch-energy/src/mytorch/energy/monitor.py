@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -31,6 +30,7 @@ from mytorch.energy.rules import MAC_KINDS
 from mytorch.energy.tables import HOROWITZ_45NM, EnergyTable, get_table
 from mytorch.energy.trace import Tracer
 from mytorch.nn import Module
+from mytorch.nn.serialization import _atomic_write
 
 ASSUMPTIONS = (
     "effective MACs skip every product with a zero operand (zero padding included); attention "
@@ -170,7 +170,7 @@ class EnergyReport:
         """The report as JSON; written atomically to ``path`` when given."""
         text = json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
         if path is not None:
-            _atomic_write(path, text.encode())
+            _atomic_write(path, lambda f: f.write(text.encode()))
         return text
 
     def table_text(self) -> str:
@@ -223,22 +223,6 @@ def _joules(j: float) -> str:
         if abs(j) >= scale:
             return f"{j / scale:.3g} {unit}"
     return f"{j * 1e12:.3g} pJ"
-
-
-def _atomic_write(path, data: bytes) -> None:
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class EnergyMonitor:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import TYPE_CHECKING
+
+from mytorch.nn.serialization import _atomic_write
 
 if TYPE_CHECKING:
     from mytorch.energy.monitor import EnergyReport
@@ -57,14 +58,4 @@ def plot_energy_report(report: EnergyReport, path: str | os.PathLike) -> None:
 
 def save_figure(fig, path: str | os.PathLike) -> None:
     """Save a matplotlib figure as PNG atomically (a temp file renamed into place)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
