@@ -19,8 +19,8 @@ import numpy as np
 from mytorch.core.ops.conv import _as4d, _conv
 
 
-def _nz(a: np.ndarray) -> np.ndarray:
-    return (a != 0).astype(np.float64)
+def _nz(a: np.ndarray, dtype=np.float64) -> np.ndarray:
+    return (a != 0).astype(dtype)
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> int:
@@ -42,8 +42,9 @@ def _linear(x: np.ndarray, w: np.ndarray) -> int:
 
 def _convolution(ctx, x: np.ndarray, w: np.ndarray) -> int:
     x4, w4 = _as4d(x, w)  # 1-D convolutions as (N, C, 1, L)
-    y, _ = _conv(_nz(x4), _nz(w4), None, ctx.out_hw, ctx.geom)
-    return int(round(float(y.sum())))
+    # float32 masks: each output counts at most C/groups * kh * kw products, exact in float32
+    y, _ = _conv(_nz(x4, np.float32), _nz(w4, np.float32), None, ctx.out_hw, ctx.geom)
+    return int(round(float(y.sum(dtype=np.float64))))
 
 
 def _transpose(x: np.ndarray, w: np.ndarray) -> int:
