@@ -279,15 +279,14 @@ class CarbonTracker:
                 "method='rapl' measures energy, so watts/tdp_watts do not apply; "
                 f"got watts={watts}, tdp_watts={tdp_watts}"
             )
-        use_rapl = method == "rapl" or (
-            method == "auto" and watts is None and RaplReader.available(rapl_root)
-        )
+        wants_rapl = method == "rapl" or (method == "auto" and watts is None)
+        use_rapl = wants_rapl and RaplReader.available(rapl_root)  # one probe of the counters
+        if method == "rapl" and not use_rapl:
+            raise RuntimeError(
+                f"method='rapl' but no readable RAPL package counters under {rapl_root} "
+                "(energy_uj is often root-only); use method='auto' or 'model'"
+            )
         if use_rapl:
-            if not RaplReader.available(rapl_root):
-                raise RuntimeError(
-                    f"method='rapl' but no readable RAPL package counters under {rapl_root} "
-                    "(energy_uj is often root-only); use method='auto' or 'model'"
-                )
             self._meter = RaplEnergyMeter(RaplReader(rapl_root))
         else:
             self._model = CpuPowerModel(

@@ -15,18 +15,8 @@ from dataclasses import asdict, dataclass, field
 import mytorch.core as mt
 from mytorch.core.tensor import Tensor
 from mytorch.energy.rules import MAC_KINDS
-from mytorch.energy.trace import Tracer
+from mytorch.energy.trace import Tracer, train_mode
 from mytorch.nn import Module
-
-OTHER_KINDS = (
-    "normalization",
-    "activation",
-    "pooling",
-    "elementwise",
-    "reduction",
-    "resample",
-    "loss",
-)
 
 
 @dataclass
@@ -118,8 +108,9 @@ def _as_inputs(inputs) -> list:
     return out
 
 
-def _params(module: Module, recurse: bool) -> tuple[int, int]:
-    total = trainable = 0
+def _params(module: Module, recurse: bool) -> tuple[int, int, int]:
+    """(parameters, trainable parameters, bytes), each shared parameter counted once."""
+    total = trainable = nbytes = 0
     seen = set()
     for p in module.parameters(recurse=recurse):
         if id(p) in seen:
@@ -127,7 +118,8 @@ def _params(module: Module, recurse: bool) -> tuple[int, int]:
         seen.add(id(p))
         total += p.numel()
         trainable += p.numel() if p.requires_grad else 0
-    return total, trainable
+        nbytes += p.data.nbytes
+    return total, trainable, nbytes
 
 
 def count(model: Module, *inputs, train: bool = False, **kwargs) -> CountReport:
@@ -138,18 +130,10 @@ def count(model: Module, *inputs, train: bool = False, **kwargs) -> CountReport:
     MACs are those of convolution, linear, matmul, attention and recurrent ops, without bias
     (torchvision's and fvcore's convention); other ops are counted apart by kind.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a mytorch.nn.Module, got {type(model).__name__}")
+    tracer = Tracer(model)  # checks that model is a Module
     args = _as_inputs(inputs)
-    modes = [(m, m.training) for m in model.modules()]
-    model.train(train)
-    try:
-        with Tracer(model) as tracer:
-            with mt.enable_grad():
-                model(*args, **kwargs)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with train_mode(model, train), tracer, mt.enable_grad():
+        model(*args, **kwargs)
     return _build_report(model, tracer, args)
 
 
@@ -162,7 +146,7 @@ def _build_report(model: Module, tracer: Tracer, args: list) -> CountReport:
     parents = {n.rsplit(".", 1)[0] if "." in n else "" for n in calls if n}
     for name, module in named:
         call = calls.get(name)
-        self_params, _ = _params(module, recurse=False)
+        self_params = _params(module, recurse=False)[0]
         by_kind: dict[str, int] = {}
         macs = other = bias = act = 0
         prefix = name + "." if name else ""
@@ -196,19 +180,13 @@ def _build_report(model: Module, tracer: Tracer, args: list) -> CountReport:
                 by_kind={k: v for k, v in by_kind.items() if v},
             )
         )
-    total, trainable = _params(model, recurse=True)
+    total, trainable, param_bytes = _params(model, recurse=True)
     root = rows[0] if rows and rows[0].name == "" else None
     other_by_kind: dict[str, int] = {}
     for c in calls.values():
         for kind, (_, f_, _) in c.ops.items():
             if f_:
                 other_by_kind[kind] = other_by_kind.get(kind, 0) + f_
-    seen = set()
-    param_bytes = 0
-    for p in model.parameters():
-        if id(p) not in seen:
-            seen.add(id(p))
-            param_bytes += p.data.nbytes
     return CountReport(
         layers=rows,
         params=total,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mytorch.core.ops.conv import _as4d, _conv
+from mytorch.energy.rules import recurrent_w_ih_at
 
 
 def _nz(a: np.ndarray, dtype=np.float64) -> np.ndarray:
@@ -32,12 +33,6 @@ def _product(a: np.ndarray, b: np.ndarray) -> int:
     na = _nz(a).sum(-2)  # (..., k): non-zeros per column of a
     nb = _nz(b).sum(-1)  # (..., k): non-zeros per row of b
     return int(round(float((na * nb).sum())))
-
-
-def _linear(x: np.ndarray, w: np.ndarray) -> int:
-    nx = _nz(x.reshape(-1, x.shape[-1])).sum(0)  # (in,)
-    nw = _nz(w).sum(0)  # (in,)
-    return int(round(float(nx @ nw)))
 
 
 def _convolution(ctx, x: np.ndarray, w: np.ndarray) -> int:
@@ -58,7 +53,7 @@ def effective_macs(cls, ctx, arrays, outputs, macs: int) -> int:
     """MACs of one op run with zero operands skipped (``macs`` when the rule is dense)."""
     name = cls.__name__
     if name == "Linear":
-        return _linear(arrays[0], arrays[1])
+        return _product(arrays[0], arrays[1].T)  # x (*, in) @ w.T (in, out)
     if name == "MatMul":
         return _product(arrays[0], arrays[1])
     if name == "Convolution":
@@ -66,12 +61,12 @@ def effective_macs(cls, ctx, arrays, outputs, macs: int) -> int:
     if name == "ConvTranspose":
         return _transpose(arrays[0], arrays[1])
     if name.endswith(("Layer", "Cell")) and cls.__module__.endswith("recurrent"):
-        w_at = 3 if name.startswith("Lstm") else 2
+        w_at = recurrent_w_ih_at(name)
         w_ih, w_hh = arrays[w_at], arrays[w_at + 1]
         n_in, hidden = w_ih.shape[1], w_hh.shape[1]
         part_h = macs * hidden // (n_in + hidden)
         lengths = arrays[-1] if name.endswith("Layer") else None
         if lengths is not None:
             return macs  # packed sequences: padding steps are not run; counted dense
-        return _linear(arrays[0], w_ih) + part_h
+        return _product(arrays[0], w_ih.T) + part_h
     return macs

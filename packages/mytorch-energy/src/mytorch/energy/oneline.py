@@ -14,6 +14,7 @@ import mytorch.core as mt
 from mytorch.energy.count import count
 from mytorch.energy.monitor import EnergyMonitor, _joules
 from mytorch.energy.tables import HOROWITZ_45NM, EnergyTable
+from mytorch.energy.trace import train_mode
 
 if TYPE_CHECKING:
     from mytorch.nn import Module
@@ -38,14 +39,9 @@ def energy_line(
     report = count(model, *example_inputs, **kwargs)
     batch = next((x for x in example_inputs if hasattr(x, "shape")), None)
     n = int(batch.shape[batch_dim]) if batch is not None and len(batch.shape) > batch_dim else 1
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        with EnergyMonitor(model, table, batch_dim=batch_dim) as monitor, mt.no_grad():
-            model(*example_inputs, **kwargs)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    monitor = EnergyMonitor(model, table, batch_dim=batch_dim)
+    with train_mode(model, False), monitor, mt.no_grad():
+        model(*example_inputs, **kwargs)
     audit = monitor.report()
     per_inference = audit.energy_per_inference_j
     step_factor = report.train_macs / report.macs if report.macs else 3.0

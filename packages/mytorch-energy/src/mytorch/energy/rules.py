@@ -61,12 +61,19 @@ def _family(cls) -> str:
     return cls.__module__.rsplit(".", 1)[-1]
 
 
+def recurrent_w_ih_at(name: str) -> int:
+    """Where ``w_ih`` sits among a fused recurrent op's arguments: after x, h (and c for LSTM);
+    ``w_hh``, ``b_ih`` and ``b_hh`` follow it."""
+    return 3 if name.startswith("Lstm") else 2
+
+
 def _recurrent(name: str, ctx, arrays, outputs) -> Cost:
     """Fused recurrent layers ``XxxLayer`` (x (T, B, E)) and cells ``XxxCell`` (x (B, E))."""
     base = name.removesuffix("Layer").removesuffix("Cell")
     gates = _GATES[base]
     x = arrays[0]
-    w_ih = arrays[3] if base == "Lstm" else arrays[2]  # after x, h (and c for LSTM)
+    w_at = recurrent_w_ih_at(name)
+    w_ih = arrays[w_at]
     n_in, hidden = w_ih.shape[1], w_ih.shape[0] // gates
     if name.endswith("Layer"):
         t, b = x.shape[0], x.shape[1]
@@ -75,8 +82,7 @@ def _recurrent(name: str, ctx, arrays, outputs) -> Cost:
     else:
         steps = x.shape[0] if x.ndim == 2 else 1
     macs = steps * gates * hidden * (n_in + hidden)
-    start = (4 if base == "Lstm" else 3) + 1  # b_ih, b_hh follow w_ih, w_hh
-    biases = sum(a is not None for a in arrays[start : start + 2])
+    biases = sum(a is not None for a in arrays[w_at + 2 : w_at + 4])  # b_ih, b_hh
     return Cost(
         "recurrent", macs, steps * hidden * _CELL_FLOPS[base], biases * steps * gates * hidden
     )
@@ -162,7 +168,7 @@ def backward_macs(name: str, cost: Cost, needs: tuple, arrays) -> int:
         pv = cost.macs - qk
         return pv * (needs[2] + (needs[0] or needs[1])) + qk * (needs[0] + needs[1])
     if cost.kind == "recurrent":
-        x_at, w_at = 0, (3 if name.startswith("Lstm") else 2)
+        x_at, w_at = 0, recurrent_w_ih_at(name)
         w_ih = arrays[w_at]
         n_in, hidden = w_ih.shape[1], arrays[w_at + 1].shape[1]
         part_in = cost.macs * n_in // (n_in + hidden)

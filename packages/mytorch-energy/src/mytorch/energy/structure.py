@@ -22,7 +22,7 @@ import mytorch.core as mt
 from mytorch.energy.count import _as_inputs
 from mytorch.energy.gates import L0Gate
 from mytorch.energy.regularizers import FlopsLayer
-from mytorch.energy.trace import Tracer
+from mytorch.energy.trace import Tracer, train_mode
 from mytorch.nn import Module
 from mytorch.nn.batchnorm import _BatchNorm
 
@@ -52,23 +52,11 @@ def _source_width(module: Module) -> int | None:
 
 def flops_layers(model: Module, *inputs, **kwargs) -> list[FlopsLayer]:
     """The conv/linear layers of ``model`` on ``inputs`` with their gate or BatchNorm sources."""
+    tracer = Tracer(model)
     args = _as_inputs(inputs)
-    order: list[Module] = []
-    seen: set[int] = set()
-
-    def record(call, _args) -> None:
-        if id(call.module) not in seen:
-            seen.add(id(call.module))
-            order.append(call.module)
-
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        with Tracer(model, on_module_start=record) as tracer, mt.no_grad():
-            model(*args, **kwargs)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with train_mode(model, False), tracer, mt.no_grad():
+        model(*args, **kwargs)
+    order = [c.module for c in tracer.calls.values()]  # in the order they first ran
     macs = {id(c.module): sum(v[0] for v in c.ops.values()) for c in tracer.calls.values()}
     names = {id(c.module): c.name for c in tracer.calls.values()}
     layers: list[FlopsLayer] = []

@@ -9,7 +9,8 @@ LSTM/GRU layers and functional calls inside ``forward`` are all counted.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,8 +32,19 @@ class ModuleCall:
     output_shape: tuple | None = None
     output_bytes: int = 0  # bytes of the outputs of all calls
     ops: dict = field(default_factory=dict)  # kind -> [macs, flops, bias_flops]
-    op_counts: dict = field(default_factory=dict)  # op name -> number of runs
     backward_macs: int = 0  # MACs a backward pass would spend on this module's MAC ops
+
+
+@contextmanager
+def train_mode(model: Module, train: bool) -> Iterator[None]:
+    """Put every module of ``model`` in training (or eval) mode; restore each one's mode after."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.train(train)
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
 
 
 def _first_array(out):
@@ -112,11 +124,9 @@ class Tracer:
         entry[0] += cost.macs
         entry[1] += cost.flops
         entry[2] += cost.bias_flops
-        name = cls.__name__
-        call.op_counts[name] = call.op_counts.get(name, 0) + 1
         needs = getattr(ctx, "needs_input_grad", None)
         if cost.macs and needs and True in needs:
-            call.backward_macs += backward_macs(name, cost, needs, arrays)
+            call.backward_macs += backward_macs(cls.__name__, cost, needs, arrays)
         if self._on_op is not None:
             self._on_op(call, cls, ctx, arrays, kwargs, outputs, cost)
 
