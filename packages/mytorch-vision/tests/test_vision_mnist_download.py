@@ -90,7 +90,7 @@ def test_cache_marker_skips_rehash_but_notices_changed_file(
         def no_hashing(path):
             raise AssertionError(f"rehashed {path}")
 
-        m.setattr("mytorch.vision.datasets.download.file_md5", no_hashing)
+        m.setattr("mytorch.core.data.download.file_md5", no_hashing)
         assert MNIST(tmp_path, download=False).source == "full"
     path = raw / "train-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes()[:-3] + b"xyz")  # corrupted after caching
