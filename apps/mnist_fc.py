@@ -12,7 +12,7 @@ mytorch-vision (4,000 train / 1,000 held-out test images; ``--source sample`` pi
 
 Expected result with the defaults (``--epochs 0`` means 10 epochs on full MNIST, 30 on the
 sample; dropout 0.2), on 2 CPU cores at about 20,000 training images/s:
-    sample:      test accuracy 0.955-0.962 over seeds 0-4 on the 1,000 held-out images, in about
+    sample:      test accuracy 0.951-0.960 over seeds 0-4 on the 1,000 held-out images, in about
                  10 s (0.2 s per epoch), plus about 6 s of failed download attempts when offline
     full MNIST:  test accuracy about 0.98 in about 35 s (about 3 s per epoch); this figure is
                  estimated from the sample's throughput, as full MNIST could not be downloaded
