@@ -39,6 +39,7 @@ def test_sample_ships_inside_the_package():
         pkg = Path(mytorch.vision.__file__).parent
         assert Path(d).resolve().is_relative_to(pkg.resolve())
         assert sorted(os.listdir(d)) == [
+            "LICENSE",  # CC BY-SA 3.0 notice: the data's license travels with it
             "README.md",
             "images-idx3-ubyte.gz",
             "labels-idx1-ubyte.gz",

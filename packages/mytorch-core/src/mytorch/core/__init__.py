@@ -7,6 +7,9 @@
 [2.0, 4.0, 6.0]
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from mytorch.core import autograd
 from mytorch.core.autograd import Function
 from mytorch.core.creation import (
@@ -75,7 +78,10 @@ from mytorch.core.random import (
 )
 from mytorch.core.tensor import Tensor
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("mytorch-core")  # the version lives in pyproject.toml only
+except _PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 
 def is_tensor(obj) -> bool:

@@ -1,5 +1,8 @@
 """mytorch.energy: compute counting, energy audit, carbon estimates and energy regularizers."""
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from mytorch.energy.carbon import (
     GRID_INTENSITY,
     CarbonReport,
@@ -27,3 +30,8 @@ from mytorch.energy.regularizers import (
 from mytorch.energy.structure import flops_layers
 from mytorch.energy.summary import summary
 from mytorch.energy.tables import HOROWITZ_45NM, EnergyTable, eyeriss, get_table
+
+try:
+    __version__ = _version("mytorch-energy")  # the version lives in pyproject.toml only
+except _PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -9,6 +9,9 @@
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from mytorch.nn import functional, init, utils
 from mytorch.nn.activation import (
     CELU,
@@ -89,4 +92,7 @@ from mytorch.nn.serialization import load, save
 from mytorch.nn.sparse import Embedding
 from mytorch.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("mytorch-nn")  # the version lives in pyproject.toml only
+except _PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"

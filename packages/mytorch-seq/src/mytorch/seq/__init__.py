@@ -1,6 +1,12 @@
 """mytorch.seq: recurrent layers, attention and the Transformer, text utilities and datasets."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("mytorch-seq")  # the version lives in pyproject.toml only
+except _PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 # Recurrent layers and variable-length batches; attention, the Transformer and positional
 # encodings; text utilities and text datasets.

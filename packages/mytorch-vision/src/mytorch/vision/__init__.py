@@ -7,6 +7,12 @@
 ((1, 28, 28), dtype('float32'))
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from mytorch.vision import datasets, transforms
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("mytorch-vision")  # the version lives in pyproject.toml only
+except _PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported on first download: a cache hit never pays for it
 
 __all__ = ["DownloadError", "check_md5", "download_file", "download_url", "file_md5", "is_cached"]
 
-_USER_AGENT = "mytorch/0.1.0"
+_USER_AGENT = f"mytorch-core/{sys.modules['mytorch.core'].__version__}"  # __version__ is set before .data is imported
 _CHUNK = 1 << 16
 _MARKER = ".mytorch-verified.json"
 
