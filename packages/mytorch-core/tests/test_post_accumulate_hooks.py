@@ -99,3 +99,21 @@ def test_matches_torch(torch):
         (w * w.sigmoid() + w).sum().backward()
         (wt * wt.sigmoid() + wt).sum().backward()
     np.testing.assert_allclose(seen, seen_t, rtol=1e-6)
+
+
+def test_works_on_tensor_subclasses_that_skip_tensor_init():
+    class Sub(mt.Tensor):
+        def __init__(self, data):  # like a Parameter class that sets its fields itself
+            self.data = np.asarray(data, np.float32)
+            self.requires_grad = True
+            self.grad = None
+            self.grad_fn = None
+            self._output_nr = 0
+            self._version = 0
+            self._hooks = None
+
+    w = Sub([1.0, 2.0])
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (w * 3).sum().backward()
+    assert seen == [[3.0, 3.0]]

@@ -398,7 +398,7 @@ def _count_hooked_edges(roots: Sequence[Tensor]) -> dict:
     stack = []
     for root in roots:
         if root.grad_fn is None:
-            if root._post_hooks:
+            if getattr(root, "_post_hooks", None):
                 left, _ = counts.get(id(root), (0, False))
                 counts[id(root)] = (left + 1, False)
         elif id(root.grad_fn) not in seen:
@@ -411,7 +411,7 @@ def _count_hooked_edges(roots: Sequence[Tensor]) -> dict:
                 continue
             target = edge[0]
             if isinstance(target, Tensor):
-                if target._post_hooks:
+                if getattr(target, "_post_hooks", None):
                     left, _ = counts.get(id(target), (0, False))
                     counts[id(target)] = (left + 1, False)
             elif id(target) not in seen:

@@ -189,7 +189,7 @@ class Tensor:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
-        if self._post_hooks is None:
+        if getattr(self, "_post_hooks", None) is None:  # subclasses may skip __init__
             self._post_hooks = []
         self._post_hooks.append(hook)
         _autograd._post_hook_added(1)
