@@ -138,6 +138,6 @@ def test_a_rank_raising_mid_step_ends_the_job_with_its_error(mpi_job):
 def test_a_stalled_rank_makes_the_others_time_out(mpi_job):
     job = mpi_job("ddp_failure.py", 2, "stall", "3", ok=False, timeout=60)
     assert job.returncode != 0
-    assert "on rank 0 did not complete within 3 s" in job.output
-    assert "rank 0 of 2 failed with RuntimeError" in job.output
+    assert "on rank 0 of 2 did not complete within 3 s" in job.output
+    assert "aborting the whole job" in job.output
     assert job.seconds < 30  # the stalled rank sleeps 600 s: the abort ended it

@@ -68,6 +68,7 @@ def test_world_of_one_collectives_are_identities(group):
     assert out.tolist() == [1.0, 5.0]
     work = dist.all_reduce(mt.ones(3), async_op=True)
     assert work.wait() and work.is_completed()
+    assert dist.all_reduce(mt.ones(3), async_op=True).wait(timeout=5.0)
     dist.barrier()
 
 

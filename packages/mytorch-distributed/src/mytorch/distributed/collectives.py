@@ -3,6 +3,8 @@
 Every operation works in place on the tensor's own NumPy buffer (no copy in or out): MPI reads
 and writes ``tensor.data`` directly, so tensors must be contiguous. Each has a blocking form
 and, with ``async_op=True``, returns a ``Work`` whose ``wait()`` finishes it (PyTorch's API).
+A wait that outlasts the process group's timeout aborts the job with a message naming the
+operation (see ``init_process_group``).
 The reductions are ``ReduceOp.SUM``, ``AVG`` (a sum divided by the world size; floating point
 only), ``PRODUCT``, ``MAX`` and ``MIN``.
 
@@ -72,8 +74,8 @@ def _mpi_op(op: ReduceOp, what: str):
 class Work:
     """A started operation; ``wait()`` blocks until it is done (and returns True).
 
-    ``wait`` gives up after the process group's timeout (or ``timeout`` seconds) with a
-    ``RuntimeError`` naming the operation: a peer that died or never joined cannot hang a rank.
+    A peer that died or never joined cannot hang a rank: past the process group's timeout the
+    job is aborted with a message naming the operation (``wait(timeout=s)`` raises instead).
     """
 
     def __init__(self, request, what: str, finish: Callable[[], None] | None = None) -> None:
@@ -89,11 +91,15 @@ class Work:
         return self._done
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Block until done. Past the process group's timeout the job is aborted; past an
+        explicit ``timeout`` (seconds) this raises ``RuntimeError`` instead."""
         if self._done:
             return True
         group = _group()
-        limit = group.timeout if timeout is None else float(timeout)
-        _wait(self._request, limit, self._what, group.rank)
+        if timeout is None:
+            _wait(self._request, group, self._what)
+        else:
+            _poll(self._request, float(timeout), self._what, group.rank)
         self._complete()
         return True
 
@@ -104,19 +110,20 @@ class Work:
             finish()
 
 
-def _wait(request, limit: float | None, what: str, rank: int, status=None) -> None:
-    """``request.Wait()`` that polls, so that it can give up after ``limit`` seconds."""
-    if limit is None:
+def _wait(request, group, what: str, status=None) -> None:
+    """``request.Wait()``, watched: the job is aborted if it outlasts the group's timeout."""
+    token = group.watchdog.start(what, group.timeout)
+    try:
         request.Wait(status)
-        return
-    # Spin on Test first (MPI makes progress inside Test; short operations end here), then
-    # poll with short sleeps, which leaves the core to the peers on an oversubscribed machine.
-    for _ in range(2000):
-        if request.Test(status):
-            return
+    finally:
+        group.watchdog.stop(token)
+
+
+def _poll(request, limit: float, what: str, rank: int) -> None:
+    """Wait by polling ``request.Test()``; raise ``RuntimeError`` after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     pause = 1e-5
-    while not request.Test(status):
+    while not request.Test():
         if time.monotonic() > deadline:
             raise RuntimeError(
                 f"mytorch.distributed: {what} on rank {rank} did not complete within "
@@ -312,5 +319,5 @@ def recv(tensor: Tensor, src: int | None = None, tag: int = 0) -> int:
     status = MPI.Status()
     source = MPI.ANY_SOURCE if src is None else src
     request = group.comm.Irecv(arr, source=source, tag=tag)
-    _wait(request, group.timeout, f"recv(src={src}, tag={tag})", group.rank, status)
+    _wait(request, group, f"recv(src={src}, tag={tag})", status)
     return status.Get_source()

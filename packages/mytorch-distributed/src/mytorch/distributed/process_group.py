@@ -14,7 +14,10 @@ True
 
 from __future__ import annotations
 
+import itertools
 import sys
+import threading
+import time
 from datetime import timedelta
 
 __all__ = [
@@ -41,6 +44,7 @@ class _Group:
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.timeout = timeout
+        self.watchdog = _Watchdog(self.rank, self.size)
         self.previous_hook = None
         if abort_on_error and self.size > 1:
             self.previous_hook = sys.excepthook
@@ -57,6 +61,57 @@ class _Group:
         from mpi4py import MPI
 
         MPI.COMM_WORLD.Abort(1)
+
+
+class _Watchdog:
+    """Aborts the job when a wait outlasts its limit (a peer died or stalled).
+
+    Waits block in MPI (as fast as MPI gets), so the limit is kept by a daemon thread that
+    looks at the open waits a few times a second; when one is overdue it prints which
+    operation on which rank stalled and calls ``MPI_Abort``, which ends every rank (PyTorch's
+    NCCL watchdog tears a stuck job down the same way).
+    """
+
+    def __init__(self, rank: int, size: int) -> None:
+        self.rank, self.size = rank, size
+        self.open: dict[int, tuple[float, float, str]] = {}  # token -> (deadline, limit, what)
+        self.lock = threading.Lock()
+        self.tokens = itertools.count()
+        self.thread: threading.Thread | None = None
+
+    def start(self, what: str, limit: float) -> int:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="mytorch-dist-watchdog")
+            self.thread.daemon = True
+            self.thread.start()
+        token = next(self.tokens)
+        with self.lock:
+            self.open[token] = (time.monotonic() + limit, limit, what)
+        return token
+
+    def stop(self, token: int) -> None:
+        with self.lock:
+            self.open.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            with self.lock:
+                overdue = [
+                    (limit, what) for deadline, limit, what in self.open.values() if now > deadline
+                ]
+            if overdue:
+                limit, what = overdue[0]
+                sys.stderr.write(
+                    f"mytorch.distributed: {what} on rank {self.rank} of {self.size} did not "
+                    f"complete within {limit:g} s; another rank has probably failed or stopped "
+                    f"before reaching it; aborting the whole job (MPI_Abort)\n"
+                )
+                sys.stderr.flush()
+                from mpi4py import MPI
+
+                MPI.COMM_WORLD.Abort(1)
 
 
 _GROUP: list[_Group | None] = [None]
@@ -86,10 +141,10 @@ def init_process_group(
 ) -> None:
     """Join the job that ``mpiexec`` started (rank and world size come from MPI).
 
-    ``timeout`` (a ``timedelta`` or seconds; default 30 minutes, ``None`` waits forever) bounds
-    every wait for a collective or point-to-point operation: past it the wait raises
-    ``RuntimeError`` naming the operation, and with ``abort_on_error`` (default) the uncaught
-    error aborts the whole job instead of leaving the other ranks hanging. ``world_size`` and
+    ``timeout`` (a ``timedelta`` or seconds; default 30 minutes, PyTorch's) bounds every wait
+    for a collective or point-to-point operation: past it a watchdog prints which operation
+    stalled on which rank and aborts the whole job, instead of leaving the ranks hanging.
+    With ``abort_on_error`` (default) an uncaught exception on any rank aborts the job too. ``world_size`` and
     ``rank``, when given, must agree with what MPI reports.
     """
     if backend is None or str(backend).lower() != "mpi":
