@@ -82,7 +82,10 @@ def run_job(script: str, n: int, out: Path, *args: str, timeout: float = 120) ->
 @pytest.fixture(scope="session")
 def mpiexec() -> str:
     """The mpiexec to launch jobs with, or a skip saying what to install."""
-    pytest.importorskip("mpi4py", reason=f"mpi4py is not installed; {INSTALL_HINT}")
+    from mytorch.distributed import is_mpi_available
+
+    if not is_mpi_available():
+        pytest.skip(f"mpi4py or its MPI library is missing; {INSTALL_HINT}")
     path = find_mpiexec()
     if path is None:
         pytest.skip(f"no mpiexec found beside {sys.executable} or on PATH; {INSTALL_HINT}")

@@ -141,3 +141,15 @@ def test_a_stalled_rank_makes_the_others_time_out(mpi_job):
     assert "on rank 0 of 2 did not complete within 3 s" in job.output
     assert "aborting the whole job" in job.output
     assert job.seconds < 30  # the stalled rank sleeps 600 s: the abort ended it
+
+
+def test_sync_batchnorm_matches_batchnorm_on_the_combined_batch(features):
+    """conv + SyncBatchNorm under DDP on 2 ranks x 2 images == conv + BatchNorm2d on 4 images:
+    outputs, input gradients, weight gradients and running statistics."""
+    for r in features:
+        got = r["sync_bn"]
+        assert got["type"] == "SyncBatchNorm"
+        for key in ("out", "x_grad", "w_grad", "bn_w_grad", "running_var"):
+            want = np.asarray(got[f"{key}_ref"])
+            err = np.abs(np.asarray(got[key]) - want).max() / np.abs(want).max()
+            assert err < 1e-5, f"{key} on rank {r['rank']}: {err:.2e}"

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 import mytorch.core as mt
 import mytorch.distributed as dist
 import mytorch.nn as nn
+
+pytestmark = pytest.mark.skipif(
+    not dist.is_mpi_available(),
+    reason="no MPI library for mpi4py: pip install 'mytorch-distributed[mpich]'",
+)
 
 
 @pytest.fixture
@@ -105,3 +111,30 @@ def test_comm_hook_must_return_work(group):
     ddp.register_comm_hook(None, lambda state, bucket: None)
     with pytest.raises(TypeError, match="must return a Work"):
         ddp(mt.ones(1, 2)).sum().backward()
+
+
+def test_all_reduce_sum_is_differentiable_twice(group):
+    from mytorch.core.testing import gradcheck, gradgradcheck
+    from mytorch.distributed.sync_batchnorm import all_reduce_sum
+
+    x = mt.randn(3, 2, dtype=mt.float64, requires_grad=True)
+    assert gradcheck(lambda t: all_reduce_sum(t * t), [x])
+    assert gradgradcheck(lambda t: all_reduce_sum(t * t), [x])
+
+
+def test_sync_batchnorm_alone_is_batchnorm(group):
+    mt.manual_seed(0)
+    bn = nn.BatchNorm2d(3, momentum=None)
+    sync = dist.SyncBatchNorm.convert_sync_batchnorm(
+        nn.Sequential(nn.BatchNorm2d(3, momentum=None))
+    )[0]
+    assert isinstance(sync, dist.SyncBatchNorm) and sync.momentum is None
+    x = mt.randn(4, 3, 5, 5) * 3 + 1
+    for _ in range(2):
+        np.testing.assert_allclose(sync(x).detach().numpy(), bn(x).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(sync.running_var.numpy(), bn.running_var.numpy(), rtol=1e-6)
+    assert sync.num_batches_tracked.item() == 2
+    sync.eval(), bn.eval()
+    np.testing.assert_allclose(sync(x).detach().numpy(), bn(x).detach().numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"expected input \(N, 3, \*\), got shape \[4, 2\]"):
+        sync(mt.randn(4, 2))

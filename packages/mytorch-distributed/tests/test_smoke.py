@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import mytorch.core as mt
 import mytorch.distributed as dist
 import mytorch.nn as nn
 
+NO_MPI = "no MPI library for mpi4py: pip install 'mytorch-distributed[mpich]'"
 
+
+def test_sampler_shares_partition_a_dataset():
+    shares = [list(dist.DistributedSampler(range(10), 3, r, seed=1)) for r in range(3)]
+    flat = [i for share in shares for i in share]
+    assert len(flat) == 12 and set(flat) == set(range(10))
+
+
+@pytest.mark.skipif(not dist.is_mpi_available(), reason=NO_MPI)
 def test_single_process_training_step_and_collectives():
     dist.init_process_group(backend="mpi")
     try:

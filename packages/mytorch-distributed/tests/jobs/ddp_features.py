@@ -85,6 +85,40 @@ result["bn_means_at_forward"] = seen_means
 result["bn_mean_after"] = bn_model[1].running_mean.numpy().tolist()
 
 
+# ---------------------------------------------------------------- SyncBatchNorm
+# 2 ranks x 3 images through conv + SyncBatchNorm == 1 process x 6 images through BatchNorm
+def conv_bn():
+    mt.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+
+
+data = np.random.default_rng(7).standard_normal((2 * world, 2, 5, 5)).astype(np.float32) * 2 + 1
+mine = slice(2 * rank, 2 * rank + 2)
+sync_model = dist.SyncBatchNorm.convert_sync_batchnorm(conv_bn())
+ddp_sync = dist.DistributedDataParallel(sync_model)
+xs = mt.tensor(data[mine], requires_grad=True)
+weights = mt.tensor(np.arange(2 * world * 3 * 3 * 3, dtype=np.float32).reshape(-1, 3, 3, 3) / 50)
+out_sync = ddp_sync(xs)
+(out_sync * weights[mine]).sum().backward()
+full_model = conv_bn()
+xf = mt.tensor(data, requires_grad=True)
+out_full = full_model(xf)
+((out_full * weights).sum() / world).backward()  # DDP averages: the loss per rank, over ranks
+result["sync_bn"] = {
+    "out": out_sync.detach().numpy().tolist(),
+    "out_ref": out_full.detach().numpy()[mine].tolist(),
+    "x_grad": xs.grad.numpy().tolist(),
+    "x_grad_ref": (xf.grad.numpy()[mine] * world).tolist(),
+    "w_grad": sync_model[0].weight.grad.numpy().tolist(),
+    "w_grad_ref": full_model[0].weight.grad.numpy().tolist(),
+    "bn_w_grad": sync_model[1].weight.grad.numpy().tolist(),
+    "bn_w_grad_ref": full_model[1].weight.grad.numpy().tolist(),
+    "running_var": sync_model[1].running_var.numpy().tolist(),
+    "running_var_ref": full_model[1].running_var.numpy().tolist(),
+    "type": type(sync_model[1]).__name__,
+}
+
+
 # ---------------------------------------------------------------- unused parameters
 class Branchy(nn.Module):
     def __init__(self):

@@ -3,7 +3,7 @@
 PyTorch's ``torch.distributed`` API where it applies: a process group (``init_process_group``
 with the ``"mpi"`` backend), collectives on tensors in place (``all_reduce``, ``broadcast``,
 ``all_gather``, ``reduce_scatter``, ``barrier``, ``send``/``recv`` and their async forms),
-``DistributedDataParallel``, ``DistributedSampler`` and rank-0 checkpoints.
+``DistributedDataParallel``, ``SyncBatchNorm``, ``DistributedSampler`` and rank-0 checkpoints.
 Launch with ``mpiexec -n 4 python train.py``.
 
 >>> import mytorch.core as mt
@@ -46,6 +46,7 @@ from mytorch.distributed.process_group import (
     is_mpi_available,
 )
 from mytorch.distributed.sampler import DistributedSampler
+from mytorch.distributed.sync_batchnorm import SyncBatchNorm
 
 try:
     __version__ = version("mytorch-distributed")
@@ -76,6 +77,7 @@ __all__ = [
     "irecv",
     "DistributedDataParallel",
     "DistributedSampler",
+    "SyncBatchNorm",
     "save_checkpoint",
     "load_checkpoint",
 ]

@@ -158,10 +158,10 @@ def init_process_group(
         raise RuntimeError("trying to initialize the default process group twice")
     try:
         from mpi4py import MPI
-    except ImportError as e:
+    except (ImportError, RuntimeError) as e:  # RuntimeError: mpi4py found no MPI library
         raise RuntimeError(
-            "init_process_group: mpi4py with an MPI library is needed "
-            "(pip install 'mytorch-distributed[mpich]')"
+            f"init_process_group: mpi4py with an MPI library is needed "
+            f"(pip install 'mytorch-distributed[mpich]'): {e}"
         ) from e
     if isinstance(timeout, timedelta):
         seconds = timeout.total_seconds()
