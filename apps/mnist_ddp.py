@@ -138,6 +138,7 @@ def save_curves(history: dict, title: str, path: Path) -> None:
         ax.plot(epochs, history[f"train_{metric}"], "o-", label="train (rank 0's shard)")
         ax.plot(epochs, history[f"test_{metric}"], "o-", label="test")
         ax.set(xlabel="epoch", ylabel={"loss": "cross-entropy", "acc": "accuracy"}[metric])
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title, fontsize=10)

@@ -1,6 +1,6 @@
 """Allreduce bandwidth: mytorch.distributed.all_reduce on tensors vs mpi4py's raw Allreduce.
 
-    mpiexec -n 2 uv run benchmarks/bench_distributed.py [--sizes 1000000 10000000] [--rounds 7]
+    mpiexec -n 2 uv run benchmarks/bench_distributed.py [--sizes 1000000 10000000] [--rounds 15]
     (or: uv run mpiexec -n 2 python benchmarks/bench_distributed.py)
 
 For each size (float32 elements) both paths sum a buffer across the ranks in place:
@@ -10,7 +10,9 @@ array, the floor that any Python layer over MPI can reach. They alternate within
 (after a warm-up), every rank starting each timed block together after a barrier; a round's time
 is the slowest rank's. Reported: median time per allreduce, the algorithmic bandwidth
 (bytes / time) and the overhead of mytorch.distributed as the median of the per-round ratios,
-which is steadier than a ratio of medians when other processes load the machine.
+which is steadier than a ratio of medians when other processes load the machine. A first
+row times 8-element allreduces, where the fixed cost per call (argument checks, the Work
+handle, the timeout watchdog) shows instead of the bandwidth.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ def timed(fn, repeats: int, comm) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per size")
-    parser.add_argument("--seconds", type=float, default=0.3, help="target time per timed block")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 1_000_000, 10_000_000])
+    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds per size")
+    parser.add_argument("--seconds", type=float, default=0.15, help="target time per timed block")
     args = parser.parse_args()
 
     dist.init_process_group("mpi")
@@ -77,9 +79,10 @@ def main() -> None:
             t_raw, t_ours = statistics.median(raw_times), statistics.median(our_times)
             overhead = statistics.median(ratios) - 1
             print(
-                f"{n:>12,} {mb:>7.1f} | {t_raw * 1e3:>10.2f} {mb / 1e3 / t_raw:>6.2f} | "
-                f"{t_ours * 1e3:>10.2f} {mb / 1e3 / t_ours:>6.2f} | {overhead:+.1%} "
-                f"({repeats} calls x {args.rounds} rounds)"
+                f"{n:>12,} {mb:>7.1f} | {t_raw * 1e3:>10.3f} {mb / 1e3 / t_raw:>6.2f} | "
+                f"{t_ours * 1e3:>10.3f} {mb / 1e3 / t_ours:>6.2f} | {overhead:+.1%} "
+                f"({repeats} calls x {args.rounds} rounds; "
+                f"{(t_ours - t_raw) * 1e6:+.1f} us per call)"
             )
     dist.destroy_process_group()
 

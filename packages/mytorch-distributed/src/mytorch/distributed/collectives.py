@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mytorch.core import Tensor
-from mytorch.distributed.process_group import _group
+from mytorch.distributed.process_group import _group, describe
 
 __all__ = [
     "ReduceOp",
@@ -57,18 +57,27 @@ class ReduceOp(enum.Enum):
     MIN = "min"
 
 
-def _mpi_op(op: ReduceOp, what: str):
-    from mpi4py import MPI
+_MPI_OPS: dict = {}  # ReduceOp -> MPI.Op, filled on first use (importing MPI starts MPI)
 
+
+def _mpi_op(op: ReduceOp, what: str):
+    mpi_op = _MPI_OPS.get(op)
+    if mpi_op is not None:
+        return mpi_op
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{what}: op must be a ReduceOp, got {op!r}")
-    return {
-        ReduceOp.SUM: MPI.SUM,
-        ReduceOp.AVG: MPI.SUM,  # then divided by the world size
-        ReduceOp.PRODUCT: MPI.PROD,
-        ReduceOp.MAX: MPI.MAX,
-        ReduceOp.MIN: MPI.MIN,
-    }[op]
+    from mpi4py import MPI
+
+    _MPI_OPS.update(
+        {
+            ReduceOp.SUM: MPI.SUM,
+            ReduceOp.AVG: MPI.SUM,  # then divided by the world size
+            ReduceOp.PRODUCT: MPI.PROD,
+            ReduceOp.MAX: MPI.MAX,
+            ReduceOp.MIN: MPI.MIN,
+        }
+    )
+    return _MPI_OPS[op]
 
 
 class Work:
@@ -78,7 +87,7 @@ class Work:
     job is aborted with a message naming the operation (``wait(timeout=s)`` raises instead).
     """
 
-    def __init__(self, request, what: str, finish: Callable[[], None] | None = None) -> None:
+    def __init__(self, request, what, finish: Callable[[], None] | None = None) -> None:
         self._request = request
         self._what = what
         self._finish = finish
@@ -110,7 +119,7 @@ class Work:
             finish()
 
 
-def _wait(request, group, what: str, status=None) -> None:
+def _wait(request, group, what, status=None) -> None:
     """``request.Wait()``, watched: the job is aborted if it outlasts the group's timeout."""
     token = group.watchdog.start(what, group.timeout)
     try:
@@ -119,14 +128,14 @@ def _wait(request, group, what: str, status=None) -> None:
         group.watchdog.stop(token)
 
 
-def _poll(request, limit: float, what: str, rank: int) -> None:
+def _poll(request, limit: float, what, rank: int) -> None:
     """Wait by polling ``request.Test()``; raise ``RuntimeError`` after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     pause = 1e-5
     while not request.Test():
         if time.monotonic() > deadline:
             raise RuntimeError(
-                f"mytorch.distributed: {what} on rank {rank} did not complete within "
+                f"mytorch.distributed: {describe(what)} on rank {rank} did not complete within "
                 f"{limit:g} s; another rank has probably failed or stopped before reaching it"
             )
         time.sleep(pause)
@@ -148,7 +157,7 @@ def _buffer(tensor: Tensor, what: str, name: str = "tensor") -> np.ndarray:
     return arr
 
 
-def _run(request, what: str, async_op: bool, finish: Callable[[], None] | None = None):
+def _run(request, what, async_op: bool, finish: Callable[[], None] | None = None):
     work = Work(request, what, finish)
     if async_op:
         return work
@@ -180,7 +189,10 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, async_op: bool = Fal
     arr = _buffer(tensor, "all_reduce")
     finish = _avg(arr, group.size, "all_reduce") if op is ReduceOp.AVG else None
     request = group.comm.Iallreduce(MPI.IN_PLACE, arr, _mpi_op(op, "all_reduce"))
-    return _run(request, f"all_reduce({op.name}, {arr.size} x {arr.dtype})", async_op, finish)
+    # described only if it times out: formatting costs more than a small allreduce
+    return _run(
+        request, lambda: f"all_reduce({op.name}, {arr.size} x {arr.dtype})", async_op, finish
+    )
 
 
 def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False):

@@ -74,12 +74,12 @@ class _Watchdog:
 
     def __init__(self, rank: int, size: int) -> None:
         self.rank, self.size = rank, size
-        self.open: dict[int, tuple[float, float, str]] = {}  # token -> (deadline, limit, what)
+        self.open: dict = {}  # token -> (deadline, limit, what: str or a function making it)
         self.lock = threading.Lock()
         self.tokens = itertools.count()
         self.thread: threading.Thread | None = None
 
-    def start(self, what: str, limit: float) -> int:
+    def start(self, what, limit: float) -> int:
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="mytorch-dist-watchdog")
             self.thread.daemon = True
@@ -115,6 +115,11 @@ class _Watchdog:
 
 
 _GROUP: list[_Group | None] = [None]
+
+
+def describe(what) -> str:
+    """An operation's description: a string, or a function making it (formatted on demand)."""
+    return what() if callable(what) else what
 
 
 def is_available() -> bool:
