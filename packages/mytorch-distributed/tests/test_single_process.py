@@ -138,3 +138,18 @@ def test_sync_batchnorm_alone_is_batchnorm(group):
     np.testing.assert_allclose(sync(x).detach().numpy(), bn(x).detach().numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match=r"expected input \(N, 3, \*\), got shape \[4, 2\]"):
         sync(mt.randn(4, 2))
+
+
+def test_a_module_can_be_wrapped_again_once_the_old_wrapper_is_gone(group):
+    import gc
+
+    module = nn.Linear(2, 2)
+    first = dist.DistributedDataParallel(module)
+    first(mt.ones(1, 2)).sum().backward()
+    del first
+    gc.collect()
+    second = dist.DistributedDataParallel(module)
+    for _ in range(2):
+        module.zero_grad()
+        second(mt.ones(1, 2)).sum().backward()
+    assert module.weight.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]  # (no error from the old)

@@ -23,6 +23,7 @@ bucket, so ``optimizer.step()`` sees the averaged gradients.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
@@ -181,9 +182,18 @@ class DistributedDataParallel(Module):
         self.__dict__["_where"] = {
             id(p): (b, i) for b in buckets for i, p in enumerate(b.params)
         }  # id(param) -> (bucket, index in bucket)
-        self.__dict__["_hook_handles"] = [
-            p.register_post_accumulate_grad_hook(self._grad_ready) for _, p in named
-        ]
+        self.__dict__["_hook_handles"] = handles = []
+        me = weakref.ref(self)  # the hooks must not keep a discarded wrapper alive
+
+        def grad_ready(p: Parameter) -> None:
+            ddp = me()
+            if ddp is not None:
+                ddp._grad_ready(p)
+            else:  # the wrapper is gone: the module may be wrapped anew
+                for handle in handles:
+                    handle.remove()
+
+        handles.extend(p.register_post_accumulate_grad_hook(grad_ready) for _, p in named)
         self.__dict__["_marked"] = set()  # ids of parameters whose gradient is in its bucket
         self.__dict__["_unused"] = set()  # ids found unused by find_unused_parameters
         self.__dict__["_next_bucket"] = 0
