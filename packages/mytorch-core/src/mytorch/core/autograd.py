@@ -40,6 +40,13 @@ _sequence = itertools.count()
 _REGISTRY: dict[str, list[type[Function]]] = {}
 # Callables run after every op's forward (see ``observe_ops``); empty almost always.
 _OBSERVERS: list = []
+# How many post-accumulate-grad hooks are registered on leaves; backward counts each such
+# leaf's incoming edges (so its hooks run once, after the last one) only while this is > 0.
+_POST_HOOKS = [0]
+
+
+def _post_hook_added(delta: int) -> None:
+    _POST_HOOKS[0] += delta
 
 
 class Function:
@@ -278,15 +285,26 @@ def _run_backward(
     pending: dict[Function, list] = {}
     heap: list = []
     handed = {id(g.data) for g in grad_roots}  # arrays that others hold: never stolen
+    # leaves with post-accumulate hooks -> edges still to arrive (the hooks run at zero)
+    waiting = _count_hooked_edges(roots) if captured is None and _POST_HOOKS[0] else None
 
-    def send(target, nr: int, g: Tensor) -> None:
+    def send(target, nr: int, g: Tensor | None) -> None:
         if isinstance(target, Tensor):  # a leaf
             if captured is not None:
                 slot = capture.get(id(target))
-                if slot is not None:
+                if slot is not None and g is not None:
                     captured[slot] = g if captured[slot] is None else captured[slot] + g
                 return
-            _accumulate_leaf(target, g, create_graph, handed)
+            if g is not None:
+                _accumulate_leaf(target, g, create_graph, handed)
+            if waiting and id(target) in waiting:
+                left, got = waiting[id(target)]
+                waiting[id(target)] = (left - 1, got or g is not None)
+                if left == 1 and (got or g is not None):
+                    for hook in list(target._post_hooks):
+                        hook(target)
+            return
+        if g is None:
             return
         grads = pending.get(target)
         if grads is None:
@@ -326,7 +344,10 @@ def _run_backward(
                     f"gradients (expected {len(edges)}, got {len(in_grads)})"
                 )
             for edge, g in zip(edges, in_grads):
-                if edge is None or g is None:
+                if edge is None:
+                    continue
+                if g is None:
+                    send(edge[0], edge[1], None)  # counts towards a leaf's post hooks
                     continue
                 if not isinstance(g, Tensor):
                     g = Tensor._make(np.asarray(g))
@@ -342,7 +363,61 @@ def _run_backward(
                 send(target, nr, g)
             if not retain_graph and node._saved:
                 node._saved = None
+        # leaves whose other edges hang off branches that received no gradient at all
+        if waiting and any(left > 0 and got for left, got in waiting.values()):
+            _run_late_post_hooks(roots, waiting)
     return captured
+
+
+def _run_late_post_hooks(roots: Sequence[Tensor], waiting: dict) -> None:
+    leaves = {}
+    stack, seen = [r.grad_fn for r in roots if r.grad_fn is not None], set()
+    for r in roots:
+        if r.grad_fn is None:
+            leaves[id(r)] = r
+    while stack:
+        node = stack.pop()
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            if isinstance(edge[0], Tensor):
+                leaves[id(edge[0])] = edge[0]
+            elif id(edge[0]) not in seen:
+                seen.add(id(edge[0]))
+                stack.append(edge[0])
+    for key, (left, got) in waiting.items():
+        if left > 0 and got:
+            for hook in list(leaves[key]._post_hooks):
+                hook(leaves[key])
+
+
+def _count_hooked_edges(roots: Sequence[Tensor]) -> dict:
+    """``{id(leaf): (edges into it, False)}`` for the leaves with post-accumulate hooks."""
+    counts: dict = {}
+    seen: set = set()
+    stack = []
+    for root in roots:
+        if root.grad_fn is None:
+            if getattr(root, "_post_hooks", None):
+                left, _ = counts.get(id(root), (0, False))
+                counts[id(root)] = (left + 1, False)
+        elif id(root.grad_fn) not in seen:
+            seen.add(id(root.grad_fn))
+            stack.append(root.grad_fn)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Tensor):
+                if getattr(target, "_post_hooks", None):
+                    left, _ = counts.get(id(target), (0, False))
+                    counts[id(target)] = (left + 1, False)
+            elif id(target) not in seen:
+                seen.add(id(target))
+                stack.append(target)
+    return counts
 
 
 def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed: set) -> None:

@@ -35,6 +35,7 @@ class Tensor:
         "_output_nr",
         "_version",
         "_hooks",
+        "_post_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
@@ -48,6 +49,7 @@ class Tensor:
         self._output_nr = 0
         self._version = 0
         self._hooks = None
+        self._post_hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -63,6 +65,7 @@ class Tensor:
         t._output_nr = output_nr
         t._version = 0
         t._hooks = None
+        t._post_hooks = None
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -164,6 +167,33 @@ class Tensor:
             self.grad_fn.register_hook(hook, self._output_nr)
             hooks, item = self.grad_fn._hooks[self._output_nr], hook
         return _HookHandle(hooks, item)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward, after this leaf's ``.grad`` holds all of it.
+
+        Fires after every contribution of the backward pass has been added to ``.grad`` (not
+        for ``autograd.grad``, which leaves ``.grad`` alone); data-parallel training starts
+        communicating a gradient from here while backward goes on.
+
+        >>> from mytorch.core import tensor
+        >>> w = tensor([1.0, 2.0], requires_grad=True)
+        >>> seen = []
+        >>> h = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        >>> (w * w + w).sum().backward()
+        >>> seen
+        [[3.0, 5.0]]
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if getattr(self, "_post_hooks", None) is None:  # subclasses may skip __init__
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        _autograd._post_hook_added(1)
+        return _HookHandle(self._post_hooks, hook, on_remove=_autograd._post_hook_added)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -305,6 +335,7 @@ class Tensor:
         t._output_nr = 0
         t._version = 0
         t._hooks = None
+        t._post_hooks = None
         memo[id(self)] = t
         return t
 
@@ -940,12 +971,14 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
-    def __init__(self, hooks: list, hook) -> None:
-        self._hooks, self._hook = hooks, hook
+    def __init__(self, hooks: list, hook, on_remove=None) -> None:
+        self._hooks, self._hook, self._on_remove = hooks, hook, on_remove
 
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+            if self._on_remove is not None:
+                self._on_remove(-1)
 
 
 from mytorch.core import autograd as _autograd  # noqa: E402
