@@ -101,6 +101,11 @@ class Function:
             )
         return tuple(entry.unpack(self) for entry in saved)
 
+    @property
+    def saved_arrays(self) -> tuple:
+        """``saved_tensors`` as NumPy arrays (None stays None), for backward ops written in NumPy."""
+        return tuple(None if t is None else t.data for t in self.saved_tensors)
+
     def name(self) -> str:
         return type(self).__name__
 

@@ -317,31 +317,33 @@ class TakeAlongDim(Function):
 
     @staticmethod
     def forward(ctx, a, idx, dim, keepdim):
-        ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
+        ctx.dim, ctx.shape = dim, a.shape
+        ctx.save_for_backward(idx)
         out = np.take_along_axis(a, idx, dim)
         return out if keepdim else np.squeeze(out, dim)
 
     @staticmethod
     def backward(ctx, g):
-        if g.shape != ctx.idx.shape:
-            g = g.reshape(ctx.idx.shape)
-        return ScatterAlongDim.apply(g, ctx.idx, ctx.dim, ctx.shape), None, None, None
+        (idx,) = ctx.saved_arrays
+        if g.shape != idx.shape:
+            g = g.reshape(idx.shape)
+        return ScatterAlongDim.apply(g, idx, ctx.dim, ctx.shape), None, None, None
 
 
 class ScatterAlongDim(Function):
-    """out = zeros of ``shape`` with a put at ``idx`` along ``dim`` (idx distinct along dim);
-    da = g picked at idx"""
+    """out = zeros of ``shape`` with a put at ``idx`` along ``dim`` (idx distinct along dim);  da = g picked at idx"""
 
     @staticmethod
     def forward(ctx, a, idx, dim, shape):
-        ctx.idx, ctx.dim = idx, dim
+        ctx.dim = dim
+        ctx.save_for_backward(idx)
         out = np.zeros(shape, a.dtype)
         np.put_along_axis(out, idx, a, dim)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return TakeAlongDim.apply(g, ctx.idx, ctx.dim, True), None, None, None
+        return TakeAlongDim.apply(g, ctx.saved_arrays[0], ctx.dim, True), None, None, None
 
 
 def _on_1d(fn, input: Tensor, *args):
