@@ -606,8 +606,7 @@ def remainder(input, other) -> Tensor:
 
 
 class Pow(Function):
-    """out = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0),
-    db = g * out * log(a) (0 where a == 0 and b >= 0)"""
+    """out = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0),  db = g * out * log(a) (0 where a == 0 and b >= 0)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -935,8 +934,7 @@ def round(input, *, decimals: int = 0) -> Tensor:
 
 
 class Clamp(Function):
-    """out = min(max(a, lo), hi);  da = g where lo <= a <= hi,
-    dlo = g where a < lo (and lo < hi),  dhi = g where a > hi (or hi < lo)"""
+    """out = min(max(a, lo), hi);  da = g where lo <= a <= hi,  dlo = g where a < lo (and lo < hi),  dhi = g where a > hi (or hi < lo)"""
 
     @staticmethod
     def forward(ctx, a, lo, hi):

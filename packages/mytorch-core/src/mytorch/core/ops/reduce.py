@@ -552,8 +552,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 
 class LogSumExp(Function):
-    """out = log(sum(exp(a))) over dims, shifted by the max for stability;
-    da = g * exp(a - out)"""
+    """out = log(sum(exp(a))) over dims, shifted by the max for stability;  da = g * exp(a - out)"""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -690,9 +689,7 @@ def cumsum(input, dim: int, *, dtype=None) -> Tensor:
 
 
 class Norm(Function):
-    """out = (sum |a|^p)^(1/p) over dims (p = 0, 1, 2, inf, -inf or any float);
-    da = g * d out / d a as PyTorch defines it: a * g / out for p = 2 (0 where out == 0),
-    sign(a) * g for p = 1, g split among the extreme |a| for p = +-inf, 0 for p = 0"""
+    """out = (sum |a|^p)^(1/p) over dims (p = 0, 1, 2, inf, -inf or any float);  da = g * sign(a) * |a|^(p-1) / out^(p-1) (p = 2: a * g / out, 0 where out == 0; p = 1: sign(a) * g; p = +-inf: g split among the extreme |a|; p = 0: 0)"""
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
