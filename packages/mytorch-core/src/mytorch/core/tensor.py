@@ -545,10 +545,10 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):  # type: ignore[override]
-        return _ew.eq(self, other)
+        return _ew.eq(self, other) if _ew._comparable(other) else False
 
     def __ne__(self, other):  # type: ignore[override]
-        return _ew.ne(self, other)
+        return _ew.ne(self, other) if _ew._comparable(other) else True
 
     def __lt__(self, other):
         return _ew.lt(self, other)

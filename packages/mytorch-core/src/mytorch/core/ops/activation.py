@@ -267,7 +267,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return _times_const(g, out.data > 0)
+        return _times_const(g, ~(out.data <= 0))  # NaN passes g on, as in PyTorch
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -362,7 +362,7 @@ class Hardtanh(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xd = x.data
-        return _times_const(g, (xd > ctx.lo) & (xd < ctx.hi)), None, None
+        return _times_const(g, ~((xd <= ctx.lo) | (xd >= ctx.hi))), None, None  # NaN: g
 
 
 def hardtanh(
@@ -440,7 +440,7 @@ class Hardshrink(Function):
 
     @staticmethod
     def forward(ctx, x, lambd):
-        keep = (x < -lambd) | (x > lambd)
+        keep = ~((x >= -lambd) & (x <= lambd))  # NaN is kept (and its gradient passes)
         ctx.save_for_backward(keep)
         return x * keep
 
@@ -460,7 +460,7 @@ class Softshrink(Function):
 
     @staticmethod
     def forward(ctx, x, lambd):
-        keep = (x < -lambd) | (x > lambd)
+        keep = ~((x >= -lambd) & (x <= lambd))  # NaN is kept (and its gradient passes)
         ctx.save_for_backward(keep)
         return (x - np.sign(x) * x.dtype.type(lambd)) * keep
 
@@ -899,7 +899,7 @@ class HardswishBackward(_Derivative):
         d /= 3
         d += 0.5
         d[x <= -3] = 0
-        d[x >= 3] = 1
+        d[~(x < 3)] = 1  # NaN too, as in PyTorch
         return d
 
     @staticmethod

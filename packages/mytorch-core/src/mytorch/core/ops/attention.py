@@ -299,13 +299,18 @@ def _batch_shape(query: Tensor, key: Tensor, value: Tensor, groups: tuple) -> tu
 def _mask_arrays(attn_mask, is_causal: bool, query: Tensor, scores_shape: tuple) -> tuple:
     """(float mask Tensor or None, bool array of excluded positions or None)."""
     if is_causal:
-        if attn_mask is not None:
+        L, S = scores_shape[-2:]
+        causal = np.triu(np.ones((L, S), np.bool_), 1)  # top-left aligned lower triangle
+        if attn_mask is None:
+            return None, causal
+        # PyTorch takes both for (N, H, L, E) inputs (the mask, then the causal triangle)
+        if len(scores_shape) != 4:
             raise RuntimeError(
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        L, S = scores_shape[-2:]
-        return None, np.triu(np.ones((L, S), np.bool_), 1)  # top-left aligned lower triangle
+        mask, masked = _mask_arrays(attn_mask, False, query, scores_shape)
+        return mask, causal if masked is None else masked | causal
     if attn_mask is None:
         return None, None
     m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
@@ -343,7 +348,8 @@ def scaled_dot_product_attention(
 
     ``attn_mask`` (broadcasting to (..., L, S)) is boolean (True: take part in attention) or
     float (added to the scores); ``is_causal`` lets query i attend to keys 0..i (a lower
-    triangle aligned at the top left); ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
+    triangle aligned at the top left), on top of ``attn_mask`` for 4-D (N, H, L, E) inputs as
+    PyTorch allows; ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
     attention weights (always, like PyTorch: pass 0.0 in evaluation); ``enable_gqa`` repeats
     each key/value head (dim -3) to match the query heads.
 

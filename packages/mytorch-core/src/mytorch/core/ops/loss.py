@@ -730,6 +730,11 @@ def cross_entropy(
 # ----------------------------------------------------------------------------------------------
 
 
+def _batch(x) -> int:
+    """The batch size 'batchmean' divides by: dim 0 (1 for a 0-d input)."""
+    return x.shape[0] if x.ndim else 1
+
+
 class KlDiv(Function):
     """out = y (log y - x) (or e^y (y - x));  dx = -g y (or -g e^y),  dy = g (log y + 1 - x)"""
 
@@ -745,8 +750,9 @@ class KlDiv(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 loss = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y * x
             loss = loss.astype(np.result_type(x, y), copy=False)
-        if reduction == "batchmean":
-            return np.asarray(loss.sum() / (x.shape[0] if x.ndim else 1), loss.dtype)
+        if reduction == "batchmean":  # an empty batch gives NaN, as in PyTorch
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.asarray(loss.sum() / loss.dtype.type(_batch(x)), loss.dtype)
         return _reduce_np(loss, reduction)
 
     @staticmethod
@@ -754,7 +760,7 @@ class KlDiv(Function):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.reduction == "batchmean":
-            seed_factor = 1.0 / (x.shape[0] if x.ndim else 1)
+            seed_factor = 1.0 / _batch(x) if _batch(x) else 0.0  # no elements to scale
             reduction = "sum"
         else:
             seed_factor, reduction = 1.0, ctx.reduction

@@ -368,8 +368,8 @@ def _max_min_dim(input: Tensor, dim, keepdim: bool, largest: bool):
 def _extremum_forward(reduce):
     """AMax/AMin forward: ``reduce`` (np.amax or np.amin) of a over dims."""
 
-    def forward(ctx, a, dims, keepdim):
-        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+    def forward(ctx, a, dims, keepdim, nan_ties=False):
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.nan_ties = a.shape, dims, keepdim, nan_ties
         out = _arr(reduce(a, axis=dims, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
@@ -380,13 +380,15 @@ def _extremum_forward(reduce):
 def _even_split(ctx, g: Tensor) -> tuple:
     """AMax/AMin backward: g split evenly among the elements equal to the extremum."""
     a, out = ctx.saved_tensors
-    hit = a.data == (
-        out.data if ctx.keepdim else out.data.reshape(_keep_shape(ctx.shape, ctx.dims))
-    )
+    o = out.data if ctx.keepdim else out.data.reshape(_keep_shape(ctx.shape, ctx.dims))
+    hit = a.data == o
+    if ctx.nan_ties:  # max()/min() of a whole tensor: a NaN result ties with every NaN (PyTorch)
+        hit |= np.isnan(a.data) & np.isnan(o)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = hit / hit.sum(axis=ctx.dims, keepdims=True)
     return (
         _unreduce(g, ctx.shape, ctx.dims, ctx.keepdim) * Tensor._make(w.astype(g.dtype)),
+        None,
         None,
         None,
     )
@@ -406,11 +408,11 @@ class AMin(Function):
     backward = staticmethod(_even_split)
 
 
-def _amax_amin(cls, op: str, input, dim, keepdim: bool) -> Tensor:
+def _amax_amin(cls, op: str, input, dim, keepdim: bool, nan_ties: bool = False) -> Tensor:
     _check(input, op)
     dims = _dims(dim, input.ndim)
     _nonempty(input, dims, op)
-    return cls.apply(input, dims, keepdim)
+    return cls.apply(input, dims, keepdim, nan_ties)
 
 
 def max(input, dim=None, keepdim: bool = False):
@@ -428,7 +430,7 @@ def max(input, dim=None, keepdim: bool = False):
         return maximum(input, dim)
     _check(input, "max")
     if dim is None:
-        return _amax_amin(AMax, "max", input, None, keepdim)
+        return _amax_amin(AMax, "max", input, None, keepdim, nan_ties=True)
     return _max_min_dim(input, dim, keepdim, True)
 
 
@@ -438,7 +440,7 @@ def min(input, dim=None, keepdim: bool = False):
         return minimum(input, dim)
     _check(input, "min")
     if dim is None:
-        return _amax_amin(AMin, "min", input, None, keepdim)
+        return _amax_amin(AMin, "min", input, None, keepdim, nan_ties=True)
     return _max_min_dim(input, dim, keepdim, False)
 
 
