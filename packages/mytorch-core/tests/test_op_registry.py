@@ -454,6 +454,12 @@ def _nodes(roots) -> list:
     return out
 
 
+def _held_on_ctx(node) -> list[str]:
+    """The ctx attributes of ``node`` (beyond the engine's own) that hold arrays or tensors."""
+    own = {k: v for k, v in vars(node).items() if k not in _ENGINE_ATTRS}
+    return [k for k, v in own.items() if any(True for _ in _arrays_in(v))]
+
+
 def _watch(nodes: list, ctx_args: dict) -> list:
     """(op name, weak reference) for every array a node saved that is neither one of its
     arguments nor one of its outputs: nothing but the node may hold those."""
@@ -475,8 +481,7 @@ def test_saved_state_is_freed_after_backward(name):
     nodes = _nodes([loss])
     assert any(n in nodes for n in ctxs), f"{name} is not in the graph of its sample"
     for node in nodes:
-        own = {k: v for k, v in vars(node).items() if k not in _ENGINE_ATTRS}
-        held = [k for k, v in own.items() if any(True for _ in _arrays_in(v))]
+        held = _held_on_ctx(node)
         assert not held, (
             f"{type(node).__name__} keeps arrays on ctx attributes {held}: backward state "
             f"goes through save_for_backward"
@@ -502,3 +507,33 @@ def test_formula_line_is_complete(name):
         f"{name}: the formula line is cut: {line!r}"
     )
     assert line.count("(") == line.count(")"), f"{name}: unbalanced parentheses in {line!r}"
+
+
+class _Leaky(Function):
+    """An op that breaks the contract: its mask lives on a ctx attribute (not registered)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mask = x > 0
+        ctx.save_for_backward(x * 2)
+        return x * ctx.mask
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * mt.tensor(ctx.mask)
+
+
+def test_the_checks_catch_a_leaky_op():
+    x = R(3, 4)
+    seen: dict = {}
+    with observe_ops(lambda cls, ctx, arrays, kw, out: seen.setdefault(id(ctx), list(arrays))):
+        y = _Leaky.apply(x)
+    (node,) = _nodes([y])
+    assert _held_on_ctx(node) == ["mask"]
+    watched = _watch([node], seen)
+    assert len(watched) == 1
+    kept = node._saved  # something other than the node keeps the saved array alive
+    y.sum().backward()
+    gc.collect()
+    assert [op for op, ref in watched if ref() is not None] == ["_Leaky"]
+    assert kept[0].array is not None
