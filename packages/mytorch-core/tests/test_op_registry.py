@@ -1,4 +1,4 @@
-"""Every registered op, driven by the registry (``python -m mytorch.core.ops``):
+"""Every op core registers, driven by the registry (``python -m mytorch.core.ops``):
 
 - has a sample in ``SAMPLES`` that really runs it (checked with ``observe_ops``);
 - passes float64 ``gradcheck`` and ``gradgradcheck``, or declares its backward
@@ -379,7 +379,13 @@ SAMPLES = {
     ),
 }
 
-OPS = {op.__name__: op for ops in registry().values() for op in ops}
+# core's own ops (packages built on core test the ops they register themselves)
+OPS = {
+    op.__name__: op
+    for ops in registry().values()
+    for op in ops
+    if op.__module__.startswith("mytorch.core.")
+}
 # engine bookkeeping on every node; everything else on a ctx is the op's own
 _ENGINE_ATTRS = {
     "next_functions",
