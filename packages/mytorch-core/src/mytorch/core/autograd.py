@@ -20,6 +20,14 @@ backward pass can itself be differentiated (``create_graph=True``).
 >>> x.grad.tolist()
 [6.0]
 
+The op contract. Every array or tensor that backward needs goes through
+``ctx.save_for_backward`` and comes back from ``ctx.saved_tensors``; the engine frees all of
+it once the node has run (unless ``retain_graph``). Plain ``ctx`` attributes hold only small
+non-array values (dims, shapes, flags, scalars). A backward is written once, in mytorch ops,
+so it can be differentiated again; where a fast NumPy gradient is worth keeping it is the
+forward of a second ``Function`` (``XxxBackward``) whose own backward is in mytorch ops. An op
+whose backward is first-order only decorates it with ``once_differentiable``.
+
 The graph is kept as edges from each node to the nodes that produced its inputs
 (``next_functions``); backward visits nodes in decreasing creation order with a heap,
 so it never recurses and every node runs once, after all of its consumers.
@@ -27,10 +35,11 @@ so it never recurses and every node runs once, after all of its consumers.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -57,13 +66,13 @@ class Function:
     #   needs_input_grad per input: whether backward must produce its gradient
     #   _seq             creation order; backward runs nodes in decreasing order
     #   _meta            per output: (shape, dtype), to make zero grads for unused outputs
-    #   _saved           what ``save_for_backward`` kept, resolved; None once freed
+    #   _saved           what ``save_for_backward`` kept (``SavedTensor`` records); None once freed
     #   _hooks           {output_nr: [hook, ...]} for non-leaf ``register_hook``/``retain_grad``
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         module = cls.__module__
-        if module.startswith("mytorch.") and "backward" in cls.__dict__:
+        if module.startswith("mytorch.") and module != __name__ and "backward" in cls.__dict__:
             family = module.rsplit(".", 1)[-1]
             _REGISTRY.setdefault(family, []).append(cls)
 
@@ -97,22 +106,12 @@ class Function:
                 f"autograd.grad(). Specify retain_graph=True if you need to backward through "
                 f"the graph a second time."
             )
-        out = []
-        for entry in saved:
-            tag = entry[0]
-            if tag == 0:  # a plain array, or None
-                out.append(None if entry[1] is None else Tensor._make(entry[1]))
-            elif tag == 1:  # an input tensor
-                t = entry[1]
-                if t._version != entry[2]:
-                    raise _modified_error(self, t, entry[2])
-                out.append(t)
-            else:  # an output of this node
-                ref = entry[3]()
-                if ref is not None and ref._version != 0:
-                    raise _modified_error(self, ref, 0)
-                out.append(Tensor._make(entry[2], True, self, entry[1]))
-        return tuple(out)
+        return tuple(entry.unpack(self) for entry in saved)
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """``saved_tensors`` as NumPy arrays (None stays None), for backward ops written in NumPy."""
+        return tuple(None if t is None else t.data for t in self.saved_tensors)
 
     def name(self) -> str:
         return type(self).__name__
@@ -183,6 +182,56 @@ class Function:
         return tuple(results)
 
 
+def once_differentiable(backward: Callable) -> Callable:
+    """Declare a ``backward`` first-order only (as PyTorch's ``once_differentiable``).
+
+    It runs without recording. When the caller records the backward pass
+    (``create_graph=True``) and a gradient could depend on something that requires grad, that
+    gradient is wrapped in a ``DoubleBackwardUnsupported`` node, so a second derivative through
+    it raises one clear error instead of coming out silently wrong.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        deps = [t for t in (*ctx.saved_tensors, *grad_outputs) if t is not None]
+        with set_grad_enabled(False):
+            grads = backward(ctx, *grad_outputs)
+        single = not isinstance(grads, tuple)
+        grads = (grads,) if single else grads
+        deps = [t for t in deps if isinstance(t, Tensor) and t.requires_grad]
+        if _state.enabled and deps:  # the one grad-mode test, in this one declared place
+            name = type(ctx).__name__
+            grads = tuple(
+                None if g is None else DoubleBackwardUnsupported.apply(g, name, *deps)
+                for g in grads
+            )
+        return grads[0] if single else grads
+
+    wrapper.once_differentiable = True
+    return wrapper
+
+
+def is_once_differentiable(op: type[Function]) -> bool:
+    """Whether ``op``'s backward is declared first-order only (``once_differentiable``)."""
+    return getattr(op.backward, "once_differentiable", False)
+
+
+class DoubleBackwardUnsupported(Function):
+    """out = g, a gradient of a once_differentiable op;  backward raises: first-order only"""
+
+    @staticmethod
+    def forward(ctx, g, name, *deps):
+        ctx.op = name
+        return g
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            f"{ctx.op}: double backward is not supported: its backward is declared "
+            f"once_differentiable (first-order only)"
+        )
+
+
 class ObserverHandle:
     """Returned by ``observe_ops``; ``remove()`` detaches the observer (also as a context manager)."""
 
@@ -219,31 +268,66 @@ def observe_ops(fn) -> ObserverHandle:
     return ObserverHandle(fn)
 
 
+class SavedTensor:
+    """One value kept by ``save_for_backward``, as backward will get it back (``unpack``).
+
+    Three kinds: an input ``tensor`` (checked against the ``version`` it had when saved), an
+    output of the node itself (``output_nr``, its ``array`` and a weak reference to the output
+    Tensor, re-wrapped on unpack so that the node does not keep its own output alive), or any
+    other ``array`` (or None).
+    """
+
+    __slots__ = ("array", "tensor", "version", "output_nr", "output")
+
+    def __init__(self, array=None, tensor=None, version=0, output_nr=-1, output=None) -> None:
+        self.array = array
+        self.tensor = tensor
+        self.version = version
+        self.output_nr = output_nr
+        self.output = output
+
+    def unpack(self, node: Function) -> Tensor | None:
+        t = self.tensor
+        if t is not None:
+            if t._version != self.version:
+                raise _modified_error(node, t, self.version)
+            return t
+        if self.output_nr >= 0:
+            ref = self.output()
+            if ref is not None and ref._version != 0:
+                raise _modified_error(node, ref, 0)
+            return Tensor._make(self.array, True, node, self.output_nr)
+        return None if self.array is None else Tensor._make(self.array)
+
+
 def _resolve_saved(items, args, outs, results) -> tuple:
     saved = []
     for item in items:
         if isinstance(item, Tensor):
-            saved.append((1, item, item._version))
+            saved.append(SavedTensor(tensor=item, version=item._version))
             continue
         for a in args:
             if isinstance(a, Tensor) and a.data is item:
-                saved.append((1, a, a._version))
+                saved.append(SavedTensor(tensor=a, version=a._version))
                 break
         else:
             for i, r in enumerate(outs):
                 if r is item and results[i].grad_fn is not None:
-                    saved.append((2, i, r, weakref.ref(results[i])))
+                    saved.append(SavedTensor(r, output_nr=i, output=weakref.ref(results[i])))
                     break
             else:
-                saved.append((0, item))
+                saved.append(SavedTensor(item))
     return tuple(saved)
 
 
 def _modified_error(node: Function, t: Tensor, expected: int) -> RuntimeError:
+    # Like PyTorch, name the op that produced the modified tensor (none for a leaf).
+    fn = t.grad_fn
+    which = "" if fn is None else f", which is output {t._output_nr} of {type(fn).__name__}"
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.dtype} tensor of shape {list(t.shape)}], which is output 0 of "
-        f"{type(node).__name__}, is at version {t._version}; expected version {expected} instead."
+        f"operation: [{t.dtype} tensor of shape {list(t.shape)}]{which}, is at version "
+        f"{t._version}; expected version {expected} instead (needed by {type(node).__name__})."
     )
 
 
@@ -282,6 +366,8 @@ def _run_backward(
     (that is ``autograd.grad``); leaves' ``.grad`` is then left untouched.
     """
     captured = [None] * len(capture) if capture is not None else None
+    # ``autograd.grad`` runs only the nodes on a path to an input, as PyTorch does
+    runs = None if capture is None else _nodes_to_inputs(roots, capture)
     pending: dict[Function, list] = {}
     heap: list = []
     handed = {id(g.data) for g in grad_roots}  # arrays that others hold: never stolen
@@ -308,6 +394,8 @@ def _run_backward(
             return
         grads = pending.get(target)
         if grads is None:
+            if runs is not None and target not in runs:
+                return
             grads = pending[target] = [None] * len(target._meta)
             heapq.heappush(heap, (-target._seq, target))
         grads[nr] = g if grads[nr] is None else grads[nr] + g
@@ -334,6 +422,8 @@ def _run_backward(
                     slot = capture.get((id(node), i))
                     if slot is not None:
                         captured[slot] = grads[i]
+                if not runs[node]:
+                    continue  # an input whose history leads to no other input
             in_grads = node.backward(node, *grads)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -418,6 +508,41 @@ def _count_hooked_edges(roots: Sequence[Tensor]) -> dict:
                 seen.add(id(target))
                 stack.append(target)
     return counts
+
+
+def _nodes_to_inputs(roots: Sequence[Tensor], capture: dict) -> dict:
+    """The nodes ``grad`` must visit: {node: whether its backward must run}, for every node that
+    is an input or leads to one (its backward runs only in the second case)."""
+    state: dict = {}  # node -> None while on the stack, then whether it leads to an input
+    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
+    while stack:
+        node = stack[-1]
+        if node not in state:
+            state[node] = None
+            stack.extend(
+                e[0]
+                for e in node.next_functions
+                if e is not None and not isinstance(e[0], Tensor) and e[0] not in state
+            )
+            continue
+        stack.pop()
+        if state[node] is not None:
+            continue
+        leads = False
+        for e in node.next_functions:
+            if e is None:
+                continue
+            target, nr = e
+            if isinstance(target, Tensor):
+                leads = leads or id(target) in capture
+            else:
+                leads = leads or bool(state.get(target)) or _is_input(target, capture)
+        state[node] = leads
+    return {n: leads for n, leads in state.items() if leads or _is_input(n, capture)}
+
+
+def _is_input(node: Function, capture: dict) -> bool:
+    return any((id(node), i) in capture for i in range(len(node._meta)))
 
 
 def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed: set) -> None:
@@ -522,6 +647,52 @@ def grad(
                 f"grad: input {i} was not used in the graph; set allow_unused=True if this is "
                 f"the desired behavior"
             )
+    return tuple(result)
+
+
+def vjp(formula: Callable, inputs: Sequence, cotangents: Sequence) -> tuple:
+    """The gradient of ``sum_i <formula(*inputs)[i], cotangents[i]>`` with respect to each input
+    (None where there is no dependence), ``formula`` being written in mytorch ops.
+
+    This is how an ``XxxBackward`` op, whose forward evaluates a gradient in NumPy, writes its
+    own backward once: as the vector-Jacobian product of the same gradient written in mytorch
+    ops. The inputs count as independent variables (each enters through a fresh alias), and
+    when the caller records (``create_graph=True``) the result is connected to them, so it can
+    be differentiated again.
+    """
+    from mytorch.core.ops.movement import Reshape
+
+    create_graph = _state.enabled  # follow the caller: record only when it records
+    with set_grad_enabled(True):
+        ins = []
+        for t in inputs:
+            if t is None or t.data.dtype.kind not in "fc":
+                ins.append(t)
+            elif t.requires_grad:
+                ins.append(Reshape.apply(t, t.data.shape))  # an alias that ends the walk here
+            else:
+                ins.append(Tensor._make(t.data, True))
+        outs = formula(*ins)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    pairs = [
+        (o, c)
+        for o, c in zip(outs, cotangents)
+        if o is not None and c is not None and o.requires_grad
+    ]
+    wanted = [i for i, t in enumerate(ins) if isinstance(t, Tensor) and t.requires_grad]
+    result = [None] * len(inputs)
+    if not pairs or not wanted:
+        return tuple(result)
+    grads = grad(
+        [o for o, _ in pairs],
+        [ins[i] for i in wanted],
+        [c for _, c in pairs],
+        retain_graph=create_graph,
+        create_graph=create_graph,
+        allow_unused=True,
+    )
+    for i, g in zip(wanted, grads):
+        result[i] = g
     return tuple(result)
 
 

@@ -369,9 +369,9 @@ class Tensor:
                 # PyTorch saves a copy of ``self`` for in-place ops): point it at a snapshot.
                 old = Tensor._make(self.data, self.requires_grad, self.grad_fn, self._output_nr)
                 old._version = self._version
-                node._saved = tuple(
-                    (1, old, e[2]) if e[0] == 1 and e[1] is self else e for e in node._saved
-                )
+                for entry in node._saved:
+                    if entry.tensor is self:
+                        entry.tensor = old
             self.data = result.data.astype(self.data.dtype, copy=False)
             self.grad_fn = result.grad_fn
             self._output_nr = result._output_nr
@@ -576,10 +576,10 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):  # type: ignore[override]
-        return _ew.eq(self, other)
+        return _ew.eq(self, other) if _ew._comparable(other) else False
 
     def __ne__(self, other):  # type: ignore[override]
-        return _ew.ne(self, other)
+        return _ew.ne(self, other) if _ew._comparable(other) else True
 
     def __lt__(self, other):
         return _ew.lt(self, other)

@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import _state
 from mytorch.core.random import rng
 from mytorch.core.tensor import Tensor
 
@@ -38,7 +37,7 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, x, mask, shift):
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         out = x * mask
         if shift is not None:
             out += shift
@@ -46,9 +45,8 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if _state.enabled:
-            return g * Tensor._make(ctx.mask), None, None
-        return Tensor._make(g.data * ctx.mask), None, None
+        (mask,) = ctx.saved_tensors
+        return g * mask, None, None
 
 
 def _check_p(p: float) -> None:

@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import _state
 from mytorch.core.ops.elementwise import sigmoid, tanh
 from mytorch.core.tensor import Tensor
 
@@ -75,16 +74,12 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def _times_const(g: Tensor, d: np.ndarray) -> Tensor:
     """``g * d`` for a constant array ``d`` (a derivative whose own derivative is zero)."""
-    if _state.enabled:
-        return g * Tensor._make(d)
-    return Tensor._make(g.data * d)
+    return g * Tensor._make(d)
 
 
 def _chain(g: Tensor, x: Tensor, op: type[Function], *args) -> Tensor:
-    """``g * f'(x)``, with ``f'`` given by the derivative op ``op`` (NumPy when not recording)."""
-    if _state.enabled:
-        return g * op.apply(x, *args)
-    return Tensor._make(g.data * op.value(x.data, *args))
+    """``g * f'(x)``, with ``f'`` given by the derivative op ``op``."""
+    return g * op.apply(x, *args)
 
 
 def _apply(op: type[Function], input: Tensor, *args) -> Tensor:
@@ -272,7 +267,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return _times_const(g, out.data > 0)
+        return _times_const(g, ~(out.data <= 0))  # NaN passes g on, as in PyTorch
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -367,7 +362,7 @@ class Hardtanh(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xd = x.data
-        return _times_const(g, (xd > ctx.lo) & (xd < ctx.hi)), None, None
+        return _times_const(g, ~((xd <= ctx.lo) | (xd >= ctx.hi))), None, None  # NaN: g
 
 
 def hardtanh(
@@ -445,7 +440,7 @@ class Hardshrink(Function):
 
     @staticmethod
     def forward(ctx, x, lambd):
-        keep = (x < -lambd) | (x > lambd)
+        keep = ~((x >= -lambd) & (x <= lambd))  # NaN is kept (and its gradient passes)
         ctx.save_for_backward(keep)
         return x * keep
 
@@ -465,7 +460,7 @@ class Softshrink(Function):
 
     @staticmethod
     def forward(ctx, x, lambd):
-        keep = (x < -lambd) | (x > lambd)
+        keep = ~((x >= -lambd) & (x <= lambd))  # NaN is kept (and its gradient passes)
         ctx.save_for_backward(keep)
         return (x - np.sign(x) * x.dtype.type(lambd)) * keep
 
@@ -904,7 +899,7 @@ class HardswishBackward(_Derivative):
         d /= 3
         d += 0.5
         d[x <= -3] = 0
-        d[x >= 3] = 1
+        d[~(x < 3)] = 1  # NaN too, as in PyTorch
         return d
 
     @staticmethod
@@ -981,14 +976,30 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        return SoftmaxBackward.apply(g, y, ctx.dim), None
+
+
+class SoftmaxBackward(Function):
+    """out = y * (g - sum(g * y, dim)) (softmax's gradient, y the softmax);  dg = SoftmaxBackward(u, y),  dy = u g - u sum(g y) - g sum(u y)"""
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        gy = g * y
+        gy -= y * gy.sum(axis=dim, keepdims=True)
+        return gy
+
+    @staticmethod
+    def backward(ctx, u):
+        g, y = ctx.saved_tensors
         dim = ctx.dim
-        if _state.enabled:
-            gy = g * y
-            return gy - y * gy.sum(dim, keepdim=True), None
-        yd = y.data
-        gy = g.data * yd
-        gy -= yd * gy.sum(axis=dim, keepdims=True)
-        return Tensor._make(gy), None
+        need_g, need_y = ctx.needs_input_grad[:2]
+        dg = SoftmaxBackward.apply(u, y, dim) if need_g else None
+        dy = None
+        if need_y:
+            dy = u * (g - (g * y).sum(dim, keepdim=True)) - g * (u * y).sum(dim, keepdim=True)
+        return dg, dy, None
 
 
 class LogSoftmax(Function):
@@ -1004,13 +1015,29 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        return LogSoftmaxBackward.apply(g, y, ctx.dim), None
+
+
+class LogSoftmaxBackward(Function):
+    """out = g - exp(y) * sum(g, dim) (log_softmax's gradient, y the log_softmax);  dg = u - sum(u exp(y), dim),  dy = -u exp(y) sum(g, dim)"""
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        p = np.exp(y)
+        p *= g.sum(axis=dim, keepdims=True)
+        return g - p
+
+    @staticmethod
+    def backward(ctx, u):
+        g, y = ctx.saved_tensors
         dim = ctx.dim
-        if _state.enabled:
-            return g - y.exp() * g.sum(dim, keepdim=True), None
-        gd = g.data
-        p = np.exp(y.data)
-        p *= gd.sum(axis=dim, keepdims=True)
-        return Tensor._make(gd - p), None
+        need_g, need_y = ctx.needs_input_grad[:2]
+        p = y.exp()
+        dg = u - (u * p).sum(dim, keepdim=True) if need_g else None
+        dy = -(u * p) * g.sum(dim, keepdim=True) if need_y else None
+        return dg, dy, None
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

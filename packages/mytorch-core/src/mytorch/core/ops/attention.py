@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import _state
+from mytorch.core.autograd import Function, vjp
 from mytorch.core.ops.elementwise import exp, where
 from mytorch.core.ops.linalg import _matmul, matmul
 from mytorch.core.random import rng
@@ -116,25 +115,38 @@ class ScaledDotProductAttention(Function):
             den = np.ones(e.shape[:-1] + (1,), e.dtype)
         out = _matmul(e if drop is None else e * drop, vx)  # (..., L, Ev)
         out /= den
-        ctx.e, ctx.den, ctx.masked, ctx.drop = e, den, masked, drop
         ctx.scale, ctx.groups = scale, groups
-        ctx.save_for_backward(q, k, v, mask)
+        ctx.save_for_backward(q, k, v, mask, e, den, masked, drop)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        if _state.enabled:
-            return _attention_backward_graph(ctx, grad)
-        q, k, v, _ = ctx.saved_tensors
-        need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
-        (gk, gv), scale, e, den, drop = ctx.groups, ctx.scale, ctx.e, ctx.den, ctx.drop
-        gn = grad.data / den  # (..., L, Ev): with e in place of P, every 1/den lands here
+        q, k, v, mask, e, den, masked, drop = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:4]
+        e, den, masked, drop = (None if t is None else t.data for t in (e, den, masked, drop))
+        grads = AttentionBackward.apply(
+            grad, q, k, v, mask, e, den, masked, drop, ctx.scale, ctx.groups, needs
+        )
+        grads = iter(grads if isinstance(grads, tuple) else (grads,))
+        return (*(next(grads) if n else None for n in needs), None, None, None, None)
+
+
+class AttentionBackward(Function):
+    """(dq, dk, dv, dmask) = attention's gradients in NumPy, from P kept as e / den (only those needed);  backward: their vector-Jacobian product written in mytorch ops"""
+
+    @staticmethod
+    def forward(ctx, grad, q, k, v, mask, e, den, masked, drop, scale, groups, needs):
+        ctx.scale, ctx.groups, ctx.needs = scale, groups, needs
+        ctx.save_for_backward(grad, q, k, v, mask, masked, drop)
+        need_q, need_k, need_v, need_mask = needs
+        gk, gv = groups
+        gn = grad / den  # (..., L, Ev): with e in place of P, every 1/den lands here
         dq = dk = dv = dmask = None
         if need_v:
             ed = e if drop is None else e * drop
-            dv = Tensor._make(_sum_heads(_matmul(ed.swapaxes(-1, -2), gn), gv))  # (..., S, Ev)
+            dv = _sum_heads(_matmul(ed.swapaxes(-1, -2), gn), gv)  # (..., S, Ev)
         if need_q or need_k or need_mask:
-            vx = _repeat_heads(v.data, gv)
+            vx = _repeat_heads(v, gv)
             ds = _matmul(gn, vx.swapaxes(-1, -2))  # dP / den (..., L, S)
             if drop is not None:
                 ds *= drop
@@ -143,20 +155,32 @@ class ScaledDotProductAttention(Function):
             ds -= r
             ds *= e  # dS = P * (dP - sum(dP * P)): the gradient of the scores
             if need_q:
-                dq = _matmul(ds, _repeat_heads(k.data, gk))  # (..., L, E)
+                dq = _matmul(ds, _repeat_heads(k, gk))  # (..., L, E)
                 dq *= scale
-                dq = Tensor._make(dq)
             if need_k:
-                dk = _sum_heads(_matmul(ds.swapaxes(-1, -2), q.data), gk)  # (..., S, E)
+                dk = _sum_heads(_matmul(ds.swapaxes(-1, -2), q), gk)  # (..., S, E)
                 dk *= scale
-                dk = Tensor._make(dk)
             if need_mask:
-                dmask = Tensor._make(ds)
-        return dq, dk, dv, dmask, None, None, None, None
+                dmask = ds
+        out = tuple(g for g, n in zip((dq, dk, dv, dmask), needs) if n)
+        return out if len(out) > 1 else out[0]
+
+    @staticmethod
+    def backward(ctx, *gouts):
+        grad, q, k, v, mask, masked, drop = ctx.saved_tensors
+        masked = None if masked is None else masked.data
+        drop = None if drop is None else drop.data
+
+        def grads(grad, q, k, v, mask):
+            out = _attention_grads(grad, q, k, v, mask, masked, drop, ctx.scale, ctx.groups)
+            return tuple(g for g, n in zip(out, ctx.needs) if n)
+
+        d = vjp(grads, (grad, q, k, v, mask), gouts)
+        return (*d, None, None, None, None, None, None, None)
 
 
 # ----------------------------------------------------------------------------------------------
-# The same gradients as Tensor ops (differentiable again, for create_graph)
+# The same gradients as Tensor ops (for AttentionBackward's own backward)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -174,17 +198,15 @@ def _sum_heads_t(g: Tensor, n: int) -> Tensor:
     return g.reshape(*batch, h // n, n, s, e).sum(-3)
 
 
-def _attention_backward_graph(ctx, grad: Tensor) -> tuple:
-    """The attention gradients recomputed from the saved inputs with Tensor ops."""
-    q, k, v, mask = ctx.saved_tensors
-    need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
-    (gk, gv), scale = ctx.groups, ctx.scale
+def _attention_grads(grad, q, k, v, mask, masked, drop, scale, groups) -> tuple:
+    """(dq, dk, dv, dmask) recomputed from the inputs with Tensor ops (differentiable again)."""
+    gk, gv = groups
     kx, vx = _repeat_heads_t(k, gk), _repeat_heads_t(v, gv)
     s = matmul(q, kx.mT) * scale  # (..., L, S)
     if mask is not None:
         s = s + mask
-    if ctx.masked is not None:
-        s = where(Tensor._make(~ctx.masked), s, -math.inf)
+    if masked is not None:
+        s = where(Tensor._make(~masked), s, -math.inf)
     if s.shape[-1] == 0:
         p = s
     else:
@@ -193,19 +215,15 @@ def _attention_backward_graph(ctx, grad: Tensor) -> tuple:
         if not den.data.all():
             den = where(Tensor._make(den.data == 0), 1.0, den)
         p = e / den  # (..., L, S)
-    drop = None if ctx.drop is None else Tensor._make(ctx.drop)
-    dq = dk = dv = dmask = None
-    if need_v:
-        dv = _sum_heads_t(matmul((p if drop is None else p * drop).mT, grad), gv)
-    if need_q or need_k or need_mask:
-        dp = matmul(grad, vx.mT)  # (..., L, S)
-        if drop is not None:
-            dp = dp * drop
-        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-        dq = matmul(ds, kx) * scale if need_q else None
-        dk = _sum_heads_t(matmul(ds.mT, q), gk) * scale if need_k else None
-        dmask = ds if need_mask else None
-    return dq, dk, dv, dmask, None, None, None, None
+    drop = None if drop is None else Tensor._make(drop)
+    dv = _sum_heads_t(matmul((p if drop is None else p * drop).mT, grad), gv)
+    dp = matmul(grad, vx.mT)  # (..., L, S)
+    if drop is not None:
+        dp = dp * drop
+    ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+    dq = matmul(ds, kx) * scale
+    dk = _sum_heads_t(matmul(ds.mT, q), gk) * scale
+    return dq, dk, dv, ds
 
 
 # ----------------------------------------------------------------------------------------------
@@ -281,13 +299,18 @@ def _batch_shape(query: Tensor, key: Tensor, value: Tensor, groups: tuple) -> tu
 def _mask_arrays(attn_mask, is_causal: bool, query: Tensor, scores_shape: tuple) -> tuple:
     """(float mask Tensor or None, bool array of excluded positions or None)."""
     if is_causal:
-        if attn_mask is not None:
+        L, S = scores_shape[-2:]
+        causal = np.triu(np.ones((L, S), np.bool_), 1)  # top-left aligned lower triangle
+        if attn_mask is None:
+            return None, causal
+        # PyTorch takes both for (N, H, L, E) inputs (the mask, then the causal triangle)
+        if len(scores_shape) != 4:
             raise RuntimeError(
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-        L, S = scores_shape[-2:]
-        return None, np.triu(np.ones((L, S), np.bool_), 1)  # top-left aligned lower triangle
+        mask, masked = _mask_arrays(attn_mask, False, query, scores_shape)
+        return mask, causal if masked is None else masked | causal
     if attn_mask is None:
         return None, None
     m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
@@ -325,7 +348,8 @@ def scaled_dot_product_attention(
 
     ``attn_mask`` (broadcasting to (..., L, S)) is boolean (True: take part in attention) or
     float (added to the scores); ``is_causal`` lets query i attend to keys 0..i (a lower
-    triangle aligned at the top left); ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
+    triangle aligned at the top left), on top of ``attn_mask`` for 4-D (N, H, L, E) inputs as
+    PyTorch allows; ``scale`` defaults to 1/sqrt(E); ``dropout_p`` drops
     attention weights (always, like PyTorch: pass 0.0 in evaluation); ``enable_gqa`` repeats
     each key/value head (dim -3) to match the query heads.
 

@@ -181,20 +181,20 @@ class Convolution(Function):
         y, cols = _conv(x4, w4, b, out_hw, geom)
         ctx.geom, ctx.out_hw, ctx.in_hw, ctx.kernel = geom, out_hw, x4.shape[2:], w4.shape[2:]
         # the weight gradient reuses the columns (unless they are too big to keep)
-        ctx.cols = cols if ctx.needs_input_grad[1] and cols.nbytes <= _KEEP_COLS_BYTES else None
-        ctx.save_for_backward(x, w)
+        keep = ctx.needs_input_grad[1] and cols.nbytes <= _KEEP_COLS_BYTES
+        ctx.save_for_backward(x, w, cols if keep else None)
         return y[:, :, 0] if flat else y
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = dw = db = None
         if need_x:
             dx = ConvTranspose.apply(g, w, None, geom=ctx.geom, size=ctx.in_hw)
         if need_w:
-            dw = ConvWeightGrad.apply(x, g, geom=ctx.geom, kernel=ctx.kernel, cols=ctx.cols)
-            ctx.cols = None
+            cols = None if cols is None else cols.data
+            dw = ConvWeightGrad.apply(x, g, geom=ctx.geom, kernel=ctx.kernel, cols=cols)
         if need_b:
             db = _bias_grad(g)
         return dx, dw, db

@@ -605,15 +605,28 @@ def remainder(input, other) -> Tensor:
     return _binary(Remainder, "remainder", input, other)
 
 
+def _int_power(a, b) -> np.ndarray:
+    """Integer ``a ** b`` with negative exponents as PyTorch gives it: 1 ** b = 1,
+    (-1) ** b = +-1 by the parity of b, any other base (0 too) ** negative b = 0."""
+    neg = np.less(b, 0)
+    out = np.power(a, np.where(neg, 0, b))
+    a = np.broadcast_to(a, out.shape)
+    odd = np.remainder(b, 2) != 0
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, small, out).astype(out.dtype, copy=False)
+
+
 class Pow(Function):
-    """out = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0),
-    db = g * out * log(a) (0 where a == 0 and b >= 0)"""
+    """out = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0),  db = g * out * log(a) (0 where a == 0 and b >= 0)"""
 
     @staticmethod
     def forward(ctx, a, b):
         a2, b2, _ = _coerce(a, b)
         with np.errstate(**_quiet):
-            out = _arr(np.square(a2) if type(b2) is int and b2 == 2 else np.power(a2, b2))
+            if np.result_type(a2, b2).kind in "iu" and np.any(np.less(b2, 0)):
+                out = _arr(_int_power(a2, b2))
+            else:
+                out = _arr(np.square(a2) if type(b2) is int and b2 == 2 else np.power(a2, b2))
         _save(ctx, a, b, out)
         return out
 
@@ -935,8 +948,7 @@ def round(input, *, decimals: int = 0) -> Tensor:
 
 
 class Clamp(Function):
-    """out = min(max(a, lo), hi);  da = g where lo <= a <= hi,
-    dlo = g where a < lo (and lo < hi),  dhi = g where a > hi (or hi < lo)"""
+    """out = min(max(a, lo), hi);  da = g where lo <= a <= hi,  dlo = g where a < lo (and lo < hi),  dhi = g where a > hi (or hi < lo)"""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -1126,17 +1138,27 @@ def _comparable(x) -> bool:
     return isinstance(x, (Tensor, np.ndarray, Number)) and not isinstance(x, complex)
 
 
-def eq(input, other):
-    """input == other elementwise (bool); comparing with a non-number gives False."""
+def _not_comparable(op: str, input, other) -> TypeError:
+    return TypeError(
+        f"{op}() received an invalid combination of arguments - got ({type(input).__name__}, "
+        f"{type(other).__name__}), but expected (Tensor input, Tensor other) or (Tensor input, "
+        f"Number other)"
+    )
+
+
+def eq(input, other) -> Tensor:
+    """input == other elementwise (bool); ``other`` a tensor or a number (the ``==`` operator
+    instead gives False for anything else, as in PyTorch)."""
     if not _comparable(other):
-        return False
+        raise _not_comparable("eq", input, other)
     return _compare(np.equal, "eq", input, other)
 
 
-def ne(input, other):
-    """input != other elementwise (bool); comparing with a non-number gives True."""
+def ne(input, other) -> Tensor:
+    """input != other elementwise (bool); ``other`` a tensor or a number (the ``!=`` operator
+    instead gives True for anything else, as in PyTorch)."""
     if not _comparable(other):
-        return True
+        raise _not_comparable("ne", input, other)
     return _compare(np.not_equal, "ne", input, other)
 
 

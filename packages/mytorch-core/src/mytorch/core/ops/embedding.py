@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import is_grad_enabled, no_grad
+from mytorch.core.grad_mode import no_grad
 from mytorch.core.tensor import Tensor
 
 __all__ = ["embedding"]
@@ -62,18 +62,15 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, indices, weight, padding_idx, scale_grad_by_freq):
-        ctx.indices, ctx.num = indices, weight.shape[0]
+        ctx.num = weight.shape[0]
         ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
+        ctx.save_for_backward(indices)
         return np.take(weight, indices, axis=0)  # (*, D)
 
     @staticmethod
     def backward(ctx, grad):
-        if is_grad_enabled():
-            dw = EmbeddingBackward.apply(grad, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
-        else:
-            dw = Tensor._make(
-                _scatter_rows(grad.data, ctx.indices, ctx.num, ctx.padding_idx, ctx.scale)
-            )
+        (indices,) = ctx.saved_arrays
+        dw = EmbeddingBackward.apply(grad, indices, ctx.num, ctx.padding_idx, ctx.scale)
         return None, dw, None, None
 
 
@@ -82,7 +79,8 @@ class EmbeddingBackward(Function):
 
     @staticmethod
     def forward(ctx, g, indices, num, padding_idx, scale):
-        ctx.indices, ctx.padding_idx = indices, padding_idx
+        ctx.padding_idx = padding_idx
+        ctx.save_for_backward(indices)
         return _scatter_rows(g, indices, num, padding_idx, scale)
 
     @staticmethod
@@ -93,7 +91,8 @@ class EmbeddingBackward(Function):
             keep = np.ones((gout.shape[0], 1), dtype=gout.dtype)
             keep[ctx.padding_idx] = 0
             rows = gout * Tensor._make(keep)
-        return Embedding.apply(Tensor._make(ctx.indices), rows, None, False), None, None, None, None
+        (indices,) = ctx.saved_tensors
+        return Embedding.apply(indices, rows, None, False), None, None, None, None
 
 
 def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:

@@ -121,6 +121,23 @@ def _index_error(e: Exception, shape: tuple) -> IndexError:
     return IndexError(f"{msg} (indexed tensor has shape {list(shape)})")
 
 
+def _save_key(ctx, key: tuple, *arrays) -> None:
+    """Save the index arrays of ``key`` (then ``arrays``) for backward; the rest stays on ctx."""
+    pre, index = key
+    ctx.key = (pre, tuple(_SAVED if type(i) is np.ndarray else i for i in index))
+    ctx.save_for_backward(*(i for i in index if type(i) is np.ndarray), *arrays)
+
+
+def _saved_key(ctx) -> tuple:
+    """(key, the other saved arrays) as ``_save_key`` kept them."""
+    arrays = iter(ctx.saved_arrays)
+    pre, index = ctx.key
+    return (pre, tuple(next(arrays) if i is _SAVED else i for i in index)), list(arrays)
+
+
+_SAVED = object()  # marks where a saved index array goes back into a key
+
+
 def _take(a: np.ndarray, key: tuple) -> np.ndarray:
     pre, index = key
     if pre is not None:
@@ -245,12 +262,14 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx, a, key, advanced):
-        ctx.shape, ctx.index, ctx.advanced = a.shape, key, advanced
+        ctx.shape, ctx.advanced = a.shape, advanced
+        _save_key(ctx, key)
         return _take(a, key)
 
     @staticmethod
     def backward(ctx, g):
-        return IndexBackward.apply(g, ctx.shape, ctx.index, ctx.advanced), None, None
+        key = _saved_key(ctx)[0]
+        return IndexBackward.apply(g, ctx.shape, key, ctx.advanced), None, None
 
 
 class IndexBackward(Function):
@@ -258,7 +277,8 @@ class IndexBackward(Function):
 
     @staticmethod
     def forward(ctx, g, shape, key, advanced):
-        ctx.index, ctx.advanced = key, advanced
+        ctx.advanced = advanced
+        _save_key(ctx, key)
         out = np.zeros(shape, g.dtype)
         if advanced and _repeats_possible(key[1]):
             _accumulate(_target(out, key), key[1], g)
@@ -268,7 +288,7 @@ class IndexBackward(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return Index.apply(gg, ctx.index, ctx.advanced), None, None, None
+        return Index.apply(gg, _saved_key(ctx)[0], ctx.advanced), None, None, None
 
 
 def getitem(input: Tensor, index) -> Tensor:
@@ -293,8 +313,9 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, a, key, v, accumulate, advanced):
-        ctx.index, ctx.accumulate, ctx.advanced = key, accumulate, advanced
+        ctx.accumulate, ctx.advanced = accumulate, advanced
         ctx.v_ndim = np.ndim(v)
+        _save_key(ctx, key)
         out = _fresh(a)
         view = _target(out, key)
         if accumulate:
@@ -310,11 +331,12 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx, g):
         need_a, _, need_v, _, _ = ctx.needs_input_grad
+        key = _saved_key(ctx)[0]
         da = dv = None
         if need_a:
-            da = g if ctx.accumulate else IndexPut.apply(g, ctx.index, 0, False, ctx.advanced)
+            da = g if ctx.accumulate else IndexPut.apply(g, key, 0, False, ctx.advanced)
         if need_v:
-            dv = Index.apply(g, ctx.index, ctx.advanced)
+            dv = Index.apply(g, key, ctx.advanced)
             if dv.ndim < ctx.v_ndim:
                 dv = dv.reshape((1,) * (ctx.v_ndim - dv.ndim) + dv.shape)
         return da, None, dv, None, None
@@ -401,12 +423,14 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, a, dim, index):
-        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(index)
         return np.take_along_axis(_prefix(a, index.shape, dim), index, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        return ScatterAdd.apply(_zeros(ctx.shape, g.dtype), ctx.dim, ctx.index, g), None, None
+        (index,) = ctx.saved_arrays
+        return ScatterAdd.apply(_zeros(ctx.shape, g.dtype), ctx.dim, index, g), None, None
 
 
 def _grad_to_src(g: Tensor, dim: int, index: np.ndarray, src_shape: tuple) -> Tensor:
@@ -423,7 +447,8 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, a, dim, index, src):
-        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
+        ctx.dim, ctx.src_shape = dim, src.shape
+        ctx.save_for_backward(index)
         out = _fresh(a)
         lin = _linear_index(index, dim, out.shape)
         _add_rows(out.reshape(-1), lin.reshape(-1), _prefix(src, index.shape).reshape(-1))
@@ -432,7 +457,8 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, g):
         need_a, _, _, need_src = ctx.needs_input_grad
-        dsrc = _grad_to_src(g, ctx.dim, ctx.index, ctx.src_shape) if need_src else None
+        (index,) = ctx.saved_arrays
+        dsrc = _grad_to_src(g, ctx.dim, index, ctx.src_shape) if need_src else None
         return (g if need_a else None), None, None, dsrc
 
 
@@ -441,8 +467,9 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, a, dim, index, src, reduce):
-        ctx.dim, ctx.index, ctx.reduce = dim, index, reduce
+        ctx.dim, ctx.reduce = dim, reduce
         ctx.src_shape = np.shape(src)
+        ctx.save_for_backward(index)
         out = _fresh(a)
         flat = out.reshape(-1)
         lin = _linear_index(index, dim, out.shape).reshape(-1)
@@ -465,8 +492,9 @@ class Scatter(Function):
                 f"scatter(): the derivative for reduce={ctx.reduce!r} is not implemented"
             )
         need_a, _, _, need_src, _ = ctx.needs_input_grad
-        da = Scatter.apply(g, ctx.dim, ctx.index, 0, None) if need_a else None
-        dsrc = _grad_to_src(g, ctx.dim, ctx.index, ctx.src_shape) if need_src else None
+        (index,) = ctx.saved_arrays
+        da = Scatter.apply(g, ctx.dim, index, 0, None) if need_a else None
+        dsrc = _grad_to_src(g, ctx.dim, index, ctx.src_shape) if need_src else None
         return da, None, None, dsrc, None
 
 
@@ -584,12 +612,14 @@ class IndexSelect(Function):
 
     @staticmethod
     def forward(ctx, a, dim, index):
-        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(index)
         return np.take(a, index, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        return IndexAdd.apply(_zeros(ctx.shape, g.dtype), ctx.dim, ctx.index, g, 1), None, None
+        (index,) = ctx.saved_arrays
+        return IndexAdd.apply(_zeros(ctx.shape, g.dtype), ctx.dim, index, g, 1), None, None
 
 
 class IndexAdd(Function):
@@ -597,7 +627,8 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx, a, dim, index, src, alpha):
-        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
+        ctx.dim, ctx.alpha = dim, alpha
+        ctx.save_for_backward(index)
         out = _fresh(a)
         src = np.moveaxis(src, dim, 0)
         if alpha != 1:
@@ -610,7 +641,7 @@ class IndexAdd(Function):
         need_a, _, _, need_src, _ = ctx.needs_input_grad
         dsrc = None
         if need_src:
-            dsrc = IndexSelect.apply(g, ctx.dim, ctx.index)
+            dsrc = IndexSelect.apply(g, ctx.dim, ctx.saved_arrays[0])
             if ctx.alpha != 1:
                 dsrc = dsrc * ctx.alpha
         return (g if need_a else None), None, None, dsrc, None
@@ -665,15 +696,16 @@ class MaskedFill(Function):
 
     @staticmethod
     def forward(ctx, a, mask, value):
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         out = np.where(mask, value, a)
         return out if out.dtype == a.dtype else out.astype(a.dtype)
 
     @staticmethod
     def backward(ctx, g):
         need_a, _, need_v = ctx.needs_input_grad
-        da = MaskedFill.apply(g, ctx.mask, 0) if need_a else None
-        dv = MaskedFill.apply(g, ~ctx.mask, 0).sum() if need_v else None
+        (mask,) = ctx.saved_arrays
+        da = MaskedFill.apply(g, mask, 0) if need_a else None
+        dv = MaskedFill.apply(g, ~mask, 0).sum() if need_v else None
         return da, None, dv
 
 

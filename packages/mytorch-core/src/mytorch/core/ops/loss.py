@@ -1,9 +1,8 @@
 """Loss ops: cross entropy, NLL, MSE, L1, smooth L1/Huber, binary cross entropy, KL divergence.
 
 Every loss takes PyTorch's arguments, including ``reduction`` ('none' | 'mean' | 'sum') and the
-deprecated ``size_average``/``reduce`` pair. The common losses are single fused nodes; when no
-graph is being recorded their backward runs in NumPy, otherwise (``create_graph=True``) it is
-written with differentiable ops so that double backward works.
+deprecated ``size_average``/``reduce`` pair. The common losses are single fused nodes whose
+backward is written once, with differentiable ops, so double backward works.
 
 >>> import mytorch.core as mt
 >>> logits = mt.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
@@ -18,12 +17,10 @@ import warnings
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import _state
 from mytorch.core.ops.activation import (
     LogSoftmax,
     Softmax,
     _log_softmax_np,
-    _sigmoid_np,
     _softplus_np,
     sigmoid,
     softplus,
@@ -91,13 +88,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.mean()
 
 
-def _seed_np(g: np.ndarray, reduction: str, n: float) -> np.ndarray:
-    """The upstream gradient as a factor on each loss element (divided by n for 'mean')."""
-    if reduction == "mean":
-        return g / n if n else np.zeros_like(g)
-    return g
-
-
 def _seed(g: Tensor, reduction: str, n: float) -> Tensor:
     if reduction == "mean":
         return g * (1.0 / n if n else 0.0)
@@ -155,12 +145,7 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        if _state.enabled:
-            gx = (x - y) * (_seed(g, ctx.reduction, ctx.n) * 2)
-        else:
-            gx = np.subtract(x.data, y.data)
-            gx *= 2 * _seed_np(g.data, ctx.reduction, ctx.n)
-            gx = Tensor._make(gx)
+        gx = (x - y) * (_seed(g, ctx.reduction, ctx.n) * 2)
         return gx, (-gx if ctx.needs_input_grad[1] else None), None
 
 
@@ -207,15 +192,13 @@ class L1Loss(Function):
     def forward(ctx, x, y, reduction):
         d = np.subtract(x, y)
         ctx.reduction, ctx.n = reduction, d.size
-        ctx.sign = np.sign(d)
+        ctx.save_for_backward(np.sign(d))
         return _reduce_np(np.abs(d, out=d), reduction)
 
     @staticmethod
     def backward(ctx, g):
-        if _state.enabled:
-            gx = _seed(g, ctx.reduction, ctx.n) * Tensor._make(ctx.sign)
-        else:
-            gx = Tensor._make(ctx.sign * _seed_np(g.data, ctx.reduction, ctx.n))
+        (sign,) = ctx.saved_tensors
+        gx = _seed(g, ctx.reduction, ctx.n) * sign
         return gx, (-gx if ctx.needs_input_grad[1] else None), None
 
 
@@ -252,14 +235,8 @@ class SmoothL1Loss(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         beta, scale, reduction = ctx.args
-        if _state.enabled:
-            seed = _seed(g, reduction, ctx.n) * (scale / beta)
-            gx = (x - y).clamp(-beta, beta) * seed
-        else:
-            gx = np.subtract(x.data, y.data)
-            np.clip(gx, -beta, beta, out=gx)
-            gx *= (scale / beta) * _seed_np(g.data, reduction, ctx.n)
-            gx = Tensor._make(gx)
+        seed = _seed(g, reduction, ctx.n) * (scale / beta)
+        gx = (x - y).clamp(-beta, beta) * seed
         return gx, (-gx if ctx.needs_input_grad[1] else None), None, None, None
 
 
@@ -315,8 +292,8 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, y, w, reduction):
-        ctx.save_for_backward(x, y)
-        ctx.w, ctx.reduction, ctx.n = w, reduction, x.size
+        ctx.save_for_backward(x, y, w)
+        ctx.reduction, ctx.n = reduction, x.size
         with np.errstate(divide="ignore"):
             log_x = np.maximum(np.log(x), -100)
             log_1mx = np.maximum(np.log1p(-x), -100)
@@ -330,28 +307,15 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        w, reduction, n = ctx.w, ctx.reduction, ctx.n
-        gx = gy = None
-        if _state.enabled:
-            seed = _seed(g, reduction, n)
-            if w is not None:
-                seed = seed * Tensor._make(w)
-            if ctx.needs_input_grad[0]:
-                gx = (x - y) / (x * (1 - x)).clamp(min=1e-12) * seed
-            if ctx.needs_input_grad[1]:
-                gy = ((1 - x).log() - x.log()) * seed
-            return gx, gy, None, None
-        seed = _seed_np(g.data, reduction, n)
+        x, y, w = ctx.saved_tensors
+        seed = _seed(g, ctx.reduction, ctx.n)
         if w is not None:
             seed = seed * w
-        xd = x.data
+        gx = gy = None
         if ctx.needs_input_grad[0]:
-            den = np.maximum(xd * (1 - xd), 1e-12)
-            gx = Tensor._make((xd - y.data) / den * seed)
+            gx = (x - y) / (x * (1 - x)).clamp(min=1e-12) * seed
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore"):
-                gy = Tensor._make((np.log1p(-xd) - np.log(xd)) * seed)
+            gy = ((1 - x).log() - x.log()) * seed
         return gx, gy, None, None
 
 
@@ -401,8 +365,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def forward(ctx, x, y, w, pw, reduction):
-        ctx.save_for_backward(x, y)
-        ctx.w, ctx.pw, ctx.reduction, ctx.n = w, pw, reduction, np.broadcast(x, y).size
+        ctx.save_for_backward(x, y, w, pw)
+        ctx.reduction, ctx.n = reduction, np.broadcast(x, y).size
         sp = _softplus_np(-x)  # log(1 + exp(-x)), stable
         if pw is not None:
             sp *= (pw - 1) * y + 1
@@ -414,41 +378,21 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        w, pw, reduction, n = ctx.w, ctx.pw, ctx.reduction, ctx.n
-        gx = gy = None
-        if _state.enabled:
-            seed = _seed(g, reduction, n)
-            if w is not None:
-                seed = seed * Tensor._make(w)
-            if pw is None:
-                if ctx.needs_input_grad[0]:
-                    gx = (sigmoid(x) - y) * seed
-                if ctx.needs_input_grad[1]:
-                    gy = -x * seed
-            else:
-                pwt = Tensor._make(pw)
-                if ctx.needs_input_grad[0]:
-                    gx = ((y * (pwt - 1) + 1) * sigmoid(x) - pwt * y) * seed
-                if ctx.needs_input_grad[1]:
-                    gy = ((pwt - 1) * softplus(-x, 1.0, np.inf) - x) * seed
-            return gx, gy, None, None, None
-        seed = _seed_np(g.data, reduction, n)
+        x, y, w, pw = ctx.saved_tensors
+        seed = _seed(g, ctx.reduction, ctx.n)
         if w is not None:
             seed = seed * w
-        xd, yd = x.data, y.data
-        if ctx.needs_input_grad[0]:
-            s = _sigmoid_np(xd)
-            if pw is None:
-                s -= yd
-            else:
-                s = s * ((pw - 1) * yd + 1) - pw * yd
-            gx = Tensor._make(s * seed)
-        if ctx.needs_input_grad[1]:
-            if pw is None:
-                gy = Tensor._make(-xd * seed)
-            else:
-                gy = Tensor._make(((pw - 1) * _softplus_np(-xd) - xd) * seed)
+        gx = gy = None
+        if pw is None:
+            if ctx.needs_input_grad[0]:
+                gx = (sigmoid(x) - y) * seed
+            if ctx.needs_input_grad[1]:
+                gy = -x * seed
+        else:
+            if ctx.needs_input_grad[0]:
+                gx = ((y * (pw - 1) + 1) * sigmoid(x) - pw * y) * seed
+            if ctx.needs_input_grad[1]:
+                gy = ((pw - 1) * softplus(-x, 1.0, np.inf) - x) * seed
         return gx, gy, None, None, None
 
 
@@ -538,8 +482,8 @@ class NllLoss(Function):
     @staticmethod
     def forward(ctx, x, target, w, ignore_index, reduction):
         valid, t, wt, total = _targets(target, ignore_index, w, x.dtype)
-        ctx.t, ctx.wt, ctx.total = t, wt, total
-        ctx.reduction, ctx.shape, ctx.dtype = reduction, x.shape, x.dtype
+        ctx.total, ctx.reduction, ctx.shape, ctx.dtype = total, reduction, x.shape, x.dtype
+        ctx.save_for_backward(t, wt)
         loss = _pick(x, t)
         loss *= wt
         np.negative(loss, out=loss)
@@ -547,16 +491,13 @@ class NllLoss(Function):
 
     @staticmethod
     def backward(ctx, g):
-        reduction, total, t = ctx.reduction, ctx.total, ctx.t
+        t, wt = ctx.saved_arrays
+        reduction = ctx.reduction
         m = np.zeros(ctx.shape, ctx.dtype)
-        if _state.enabled:
-            _add_at(m, t, -ctx.wt)
-            if reduction == "none":
-                g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
-            return _seed(g, reduction, total) * Tensor._make(m), None, None, None, None
-        seed = _seed_np(g.data, reduction, total)
-        _add_at(m, t, -(ctx.wt * seed))
-        return Tensor._make(m), None, None, None, None
+        _add_at(m, t, -wt)
+        if reduction == "none":
+            g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
+        return _seed(g, reduction, ctx.total) * Tensor._make(m), None, None, None, None
 
 
 class CrossEntropy(Function):
@@ -581,47 +522,33 @@ class CrossEntropy(Function):
                 smooth *= valid
             loss *= 1 - smoothing
             loss += smooth * (smoothing / c)
-        ctx.save_for_backward(x)
-        ctx.e, ctx.s, ctx.t, ctx.valid, ctx.wt, ctx.total = e, s, t, valid, wt, total
-        ctx.w, ctx.reduction, ctx.smoothing = w, reduction, smoothing
+        ctx.save_for_backward(x, t, valid, wt, w)
+        ctx.total, ctx.reduction, ctx.smoothing = total, reduction, smoothing
         return _reduce_by_weight(loss, reduction, total)
 
     @staticmethod
-    def _coefficients(ctx, ndim: int, c: int):
-        """(S, smoothing term): q sums to S per position; q = (1-eps) wt onehot + smooth term."""
-        eps, w, valid = ctx.smoothing, ctx.w, ctx.valid
-        if not eps:
-            return ctx.wt, None
-        wsum = c if w is None else float(w.sum())
-        fvalid = valid.astype(ctx.wt.dtype)
-        total = ctx.wt * (1 - eps) + fvalid * (eps * wsum / c)
-        wb = 1.0 if w is None else _class_dim_view(w, ndim)
-        return total, np.expand_dims(fvalid, 1) * (wb * (eps / c))
-
-    @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        reduction, total, t, eps = ctx.reduction, ctx.total, ctx.t, ctx.smoothing
+        x, t, valid, wt, w = ctx.saved_tensors
+        t, valid, wt = t.data, valid.data, wt.data
+        w = None if w is None else w.data
+        reduction, eps = ctx.reduction, ctx.smoothing
         ndim, c = x.ndim, x.shape[1]
-        big_s, smooth = CrossEntropy._coefficients(ctx, ndim, c)
-        if _state.enabled:
-            q = np.zeros(x.shape, x.dtype)
-            _add_at(q, t, ctx.wt * (1 - eps))
-            if smooth is not None:
-                q += smooth
-            if reduction == "none":
-                g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
-            p = Softmax.apply(x, 1)
-            big_s = Tensor._make(np.expand_dims(big_s, 1).astype(x.dtype, copy=False))
-            gx = (p * big_s - Tensor._make(q)) * _seed(g, reduction, total)
-            return gx, None, None, None, None, None
-        seed = _seed_np(g.data, reduction, total)  # () or (N, *d)
-        scale = big_s * seed
-        gx = ctx.e * (np.expand_dims(scale, 1) / ctx.s)  # softmax * S * seed
-        if smooth is not None:
-            gx -= smooth * (seed if reduction != "none" else np.expand_dims(seed, 1))
-        _add_at(gx, t, -(ctx.wt * (1 - eps)) * seed)
-        return Tensor._make(gx.astype(x.dtype, copy=False)), None, None, None, None, None
+        # q = (1 - eps) wt onehot(t) + the smoothing term; it sums to big_s at each position
+        q = np.zeros(x.shape, x.dtype)
+        _add_at(q, t, wt * (1 - eps))
+        big_s = wt
+        if eps:
+            wsum = c if w is None else float(w.sum())
+            fvalid = valid.astype(wt.dtype)
+            big_s = wt * (1 - eps) + fvalid * (eps * wsum / c)
+            wb = 1.0 if w is None else _class_dim_view(w, ndim)
+            q += np.expand_dims(fvalid, 1) * (wb * (eps / c))
+        if reduction == "none":
+            g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
+        p = Softmax.apply(x, 1)
+        big_s = Tensor._make(np.expand_dims(big_s, 1).astype(x.dtype, copy=False))
+        gx = (p * big_s - Tensor._make(q)) * _seed(g, reduction, ctx.total)
+        return gx, None, None, None, None, None
 
 
 class SoftTargetCrossEntropy(Function):
@@ -634,8 +561,8 @@ class SoftTargetCrossEntropy(Function):
         coef = SoftTargetCrossEntropy._coef(q.astype(x.dtype, copy=False), w, smoothing, c)
         loss = (coef * logp).sum(axis=1)
         np.negative(loss, out=loss)
-        ctx.save_for_backward(x, q)
-        ctx.logp, ctx.w, ctx.reduction, ctx.smoothing = logp, w, reduction, smoothing
+        ctx.save_for_backward(x, q, w)
+        ctx.reduction, ctx.smoothing = reduction, smoothing
         ctx.n = x.size // c if c else 0
         if reduction == "none":
             return loss
@@ -655,38 +582,22 @@ class SoftTargetCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, q = ctx.saved_tensors
-        w, reduction, eps, n = ctx.w, ctx.reduction, ctx.smoothing, ctx.n
+        x, q, w = ctx.saved_tensors
+        reduction, eps, n = ctx.reduction, ctx.smoothing, ctx.n
         c = x.shape[1]
         gx = gq = None
-        if _state.enabled:
-            if reduction == "none":
-                g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
-            seed = _seed(g, reduction, n)
-            wt = None if w is None else Tensor._make(_class_dim_view(w, x.ndim))
-            if ctx.needs_input_grad[0]:
-                coef = q * (1 - eps) + eps / c if eps else q
-                if wt is not None:
-                    coef = coef * wt
-                gx = (Softmax.apply(x, 1) * coef.sum(1, keepdim=True) - coef) * seed
-            if ctx.needs_input_grad[1]:
-                lw = LogSoftmax.apply(x, 1) if wt is None else LogSoftmax.apply(x, 1) * wt
-                gq = lw * (seed * -(1 - eps))
-            return gx, gq, None, None, None
-        seed = _seed_np(g.data, reduction, n)
         if reduction == "none":
-            seed = np.expand_dims(seed, 1)
-        logp = ctx.logp
+            g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])
+        seed = _seed(g, reduction, n)
+        wt = None if w is None else Tensor._make(_class_dim_view(w.data, x.ndim))
         if ctx.needs_input_grad[0]:
-            coef = SoftTargetCrossEntropy._coef(q.data.astype(x.dtype, copy=False), w, eps, c)
-            gx = np.exp(logp)
-            gx *= coef.sum(axis=1, keepdims=True)
-            gx -= coef
-            gx *= seed
-            gx = Tensor._make(gx)
+            coef = q * (1 - eps) + eps / c if eps else q
+            if wt is not None:
+                coef = coef * wt
+            gx = (Softmax.apply(x, 1) * coef.sum(1, keepdim=True) - coef) * seed
         if ctx.needs_input_grad[1]:
-            lw = logp if w is None else logp * _class_dim_view(w, x.ndim)
-            gq = Tensor._make(lw * (seed * -(1 - eps)))
+            lw = LogSoftmax.apply(x, 1) if wt is None else LogSoftmax.apply(x, 1) * wt
+            gq = lw * (seed * -(1 - eps))
         return gx, gq, None, None, None
 
 
@@ -819,6 +730,11 @@ def cross_entropy(
 # ----------------------------------------------------------------------------------------------
 
 
+def _batch(x) -> int:
+    """The batch size 'batchmean' divides by: dim 0 (1 for a 0-d input)."""
+    return x.shape[0] if x.ndim else 1
+
+
 class KlDiv(Function):
     """out = y (log y - x) (or e^y (y - x));  dx = -g y (or -g e^y),  dy = g (log y + 1 - x)"""
 
@@ -834,8 +750,9 @@ class KlDiv(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 loss = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y * x
             loss = loss.astype(np.result_type(x, y), copy=False)
-        if reduction == "batchmean":
-            return np.asarray(loss.sum() / (x.shape[0] if x.ndim else 1), loss.dtype)
+        if reduction == "batchmean":  # an empty batch gives NaN, as in PyTorch
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.asarray(loss.sum() / loss.dtype.type(_batch(x)), loss.dtype)
         return _reduce_np(loss, reduction)
 
     @staticmethod
@@ -843,29 +760,16 @@ class KlDiv(Function):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.reduction == "batchmean":
-            seed_factor = 1.0 / (x.shape[0] if x.ndim else 1)
+            seed_factor = 1.0 / _batch(x) if _batch(x) else 0.0  # no elements to scale
             reduction = "sum"
         else:
             seed_factor, reduction = 1.0, ctx.reduction
-        if _state.enabled:
-            seed = _seed(g, reduction, ctx.n) * seed_factor
-            py = y.exp() if ctx.log_target else y
-            if ctx.needs_input_grad[0]:
-                gx = -py * seed
-            if ctx.needs_input_grad[1]:
-                gy = ((y - x + 1) * py if ctx.log_target else y.log() + 1 - x) * seed
-            return gx, gy, None, None
-        seed = _seed_np(g.data, reduction, ctx.n) * seed_factor
-        xd, yd = x.data, y.data
-        py = np.exp(yd) if ctx.log_target else yd
+        seed = _seed(g, reduction, ctx.n) * seed_factor
+        py = y.exp() if ctx.log_target else y
         if ctx.needs_input_grad[0]:
-            gx = Tensor._make(-py * seed)
+            gx = -py * seed
         if ctx.needs_input_grad[1]:
-            if ctx.log_target:
-                gy = Tensor._make((yd - xd + 1) * py * seed)
-            else:
-                with np.errstate(divide="ignore"):
-                    gy = Tensor._make((np.log(yd) + 1 - xd) * seed)
+            gy = ((y - x + 1) * py if ctx.log_target else y.log() + 1 - x) * seed
         return gx, gy, None, None
 
 

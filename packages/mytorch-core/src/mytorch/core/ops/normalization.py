@@ -1,9 +1,9 @@
 """Fused normalization ops: batch, layer, group, instance and RMS norm, each one graph node.
 
-Forward computes the statistics once and keeps the normalized input; backward uses the
-closed-form gradient on those arrays. When the backward pass is itself recorded
-(``create_graph=True``) the same formulas are evaluated with Tensor ops from the saved
-inputs, so second derivatives are exact too.
+Forward computes the statistics once and keeps the normalized input; backward is one more
+op, ``XxxBackward``, whose forward evaluates the closed-form gradient on those arrays in NumPy
+and whose own backward is the vector-Jacobian product of the same gradient written in Tensor
+ops, so second derivatives are exact too.
 
 >>> import mytorch.core as mt
 >>> x = mt.randn(4, 3)
@@ -19,8 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import is_grad_enabled
+from mytorch.core.autograd import Function, vjp
 from mytorch.core.tensor import Tensor
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm"]
@@ -71,60 +70,81 @@ class BatchNorm(Function):
         xmu *= invstd.reshape(shape)
         xhat = xmu
         out = _scale_shift(xhat, weight, bias, shape)
-        ctx.xhat, ctx.invstd, ctx.mean, ctx.n = xhat, invstd, mean, n
         ctx.shape, ctx.training, ctx.eps = shape, training, eps
-        ctx.axes = (0, *range(2, x.ndim))
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight, xhat, invstd, mean)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if is_grad_enabled():
-            dx, dw, db = _batch_norm_backward_graph(ctx, grad, need_x, need_w, need_b)
-            return dx, dw, db, None, None, None, None, None
-        g, xhat, invstd, shape = grad.data, ctx.xhat, ctx.invstd, ctx.shape
-        weight = ctx.saved_tensors[1]
+        x, weight, xhat, invstd, mean = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        args = (grad, x, weight, xhat.data, invstd.data, mean.data, ctx.training, ctx.eps, needs)
+        return (*_spread(BatchNormBackward.apply(*args), needs), None, None, None, None, None)
+
+
+class BatchNormBackward(Function):
+    """(dx, dw, db) = batch norm's gradients in NumPy from xhat and invstd (only those needed);  backward: their vector-Jacobian product written in mytorch ops"""
+
+    @staticmethod
+    def forward(ctx, g, x, weight, xhat, invstd, mean, training, eps, needs):
+        ctx.training, ctx.eps, ctx.needs = training, eps, needs
+        ctx.save_for_backward(g, x, weight, mean, invstd)
+        need_x, need_w, need_b = needs
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over x
         sum_g = _channel_sum(g)  # (C,)
         sum_gx = _channel_sum(g * xhat)  # (C,)
         dx = None
         if need_x:
-            scale = invstd if weight is None else invstd * weight.data  # (C,)
-            if ctx.training:
-                n = g.dtype.type(ctx.n)
+            scale = invstd if weight is None else invstd * weight  # (C,)
+            if training:
+                n = g.dtype.type(x.size // x.shape[1])
                 dx = xhat * (sum_gx / n).reshape(shape)
                 np.subtract(g, dx, out=dx)
                 dx -= (sum_g / n).reshape(shape)
                 dx *= scale.reshape(shape)
             else:
                 dx = g * scale.reshape(shape)
-            dx = Tensor._make(dx)
-        dw = Tensor._make(sum_gx) if need_w else None
-        db = Tensor._make(sum_g) if need_b else None
-        return dx, dw, db, None, None, None, None, None
+        return _pack((dx, sum_gx, sum_g), needs)
+
+    @staticmethod
+    def backward(ctx, *gouts):
+        g, x, weight, mean, invstd = ctx.saved_tensors
+        training, eps, needs = ctx.training, ctx.eps, ctx.needs
+
+        def grads(g, x, weight):
+            out = _batch_norm_grads(g, x, weight, mean, invstd, training, eps)
+            return _pack(out, needs)
+
+        return (*vjp(grads, (g, x, weight), gouts), None, None, None, None, None, None)
 
 
-def _batch_norm_backward_graph(ctx, grad: Tensor, need_x, need_w, need_b):
-    """The batch-norm gradients as Tensor ops of the saved inputs (differentiable again)."""
-    x, weight = ctx.saved_tensors
-    axes, shape = ctx.axes, ctx.shape
-    if ctx.training:
-        mean = x.mean(axes, keepdim=True)
-        xmu = x - mean
-        invstd = ((xmu * xmu).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-    else:
-        xmu = x - Tensor._make(ctx.mean.reshape(shape))
-        invstd = Tensor._make(ctx.invstd.reshape(shape))
+def _batch_norm_grads(grad, x, weight, mean, invstd, training, eps) -> tuple:
+    """(dx, dw, db) of batch norm as Tensor ops of the inputs (differentiable again)."""
+    axes = (0, *range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        xmu = x - x.mean(axes, keepdim=True)
+        invstd = ((xmu * xmu).mean(axes, keepdim=True) + eps).rsqrt()
+    else:  # the running statistics: constants
+        xmu = x - mean.detach().reshape(shape)
+        invstd = invstd.detach().reshape(shape)
     xhat = xmu * invstd
-    dx = None
-    if need_x:
-        gw = grad * weight.reshape(shape) if weight is not None else grad
-        if ctx.training:
-            gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
-        dx = gw * invstd
-    dw = (grad * xhat).sum(axes) if need_w else None
-    db = grad.sum(axes) if need_b else None
-    return dx, dw, db
+    gw = grad * weight.reshape(shape) if weight is not None else grad
+    if training:
+        gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
+    return gw * invstd, (grad * xhat).sum(axes), grad.sum(axes)
+
+
+def _pack(grads: tuple, needs: tuple):
+    """The gradients a backward op returns: only the needed ones (one array alone)."""
+    out = tuple(g for g, n in zip(grads, needs) if n)
+    return out if len(out) > 1 else out[0]
+
+
+def _spread(grads, needs: tuple) -> tuple:
+    """A backward op's outputs (only the needed gradients) spread back over ``needs``."""
+    it = iter(grads if isinstance(grads, tuple) else (grads,))
+    return tuple(next(it) if n else None for n in needs)
 
 
 def batch_norm(
@@ -210,45 +230,63 @@ class LayerNorm(Function):
         out = xhat * weight.reshape(n) if weight is not None else xhat
         if bias is not None:
             out = out + bias.reshape(n) if out is xhat else np.add(out, bias.reshape(n), out=out)
-        ctx.xhat, ctx.invstd, ctx.n, ctx.eps = xhat, invstd, n, eps
-        ctx.axes = tuple(range(x.ndim - ndim, x.ndim))
-        ctx.save_for_backward(x, weight)
+        ctx.ndim, ctx.eps = ndim, eps
+        ctx.save_for_backward(x, weight, xhat, invstd)
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        axes = ctx.axes
-        if is_grad_enabled():
-            lead = tuple(range(grad.ndim - len(axes)))
-            x, weight = ctx.saved_tensors
-            mean = x.mean(axes, keepdim=True)
-            xmu = x - mean
-            invstd = ((xmu * xmu).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-            xhat = xmu * invstd
-            dx = None
-            if need_x:
-                gw = grad * weight if weight is not None else grad
-                gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
-                dx = gw * invstd
-            dw = _tsum(grad * xhat, lead) if need_w else None
-            db = _tsum(grad, lead) if need_b else None
-            return dx, dw, db, None, None
-        n, xhat, shape = ctx.n, ctx.xhat, grad.shape
-        g2 = _rows(grad.data, n)  # (M, n)
-        weight = ctx.saved_tensors[1]
-        wshape = shape[len(shape) - len(axes) :]
-        dx = None
-        if need_x:
-            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+        x, weight, xhat, invstd = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        args = (grad, x, weight, xhat.data, invstd.data, ctx.ndim, ctx.eps, needs)
+        return (*_spread(LayerNormBackward.apply(*args), needs), None, None)
+
+
+class LayerNormBackward(Function):
+    """(dx, dw, db) = layer norm's gradients in NumPy from xhat and invstd (only those needed);  backward: their vector-Jacobian product written in mytorch ops"""
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, xhat, invstd, ndim, eps, needs):
+        ctx.ndim, ctx.eps, ctx.needs = ndim, eps, needs
+        ctx.save_for_backward(grad, x, weight)
+        n, shape = xhat.shape[1], grad.shape
+        wshape = shape[len(shape) - ndim :]
+        g2 = _rows(grad, n)  # (M, n)
+        dx = dw = db = None
+        if needs[0]:
+            gw = g2 * weight.reshape(n) if weight is not None else g2
             dx = xhat * _row_dot_mean(gw, xhat)[:, None]
             np.subtract(gw, dx, out=dx)
             dx -= _row_mean(gw)[:, None]
-            dx *= ctx.invstd[:, None]
-            dx = Tensor._make(dx.reshape(shape))
-        dw = Tensor._make(np.einsum("ij,ij->j", g2, xhat).reshape(wshape)) if need_w else None
-        db = Tensor._make(g2.sum(0).reshape(wshape)) if need_b else None
-        return dx, dw, db, None, None
+            dx *= invstd[:, None]
+            dx = dx.reshape(shape)
+        if needs[1]:
+            dw = np.einsum("ij,ij->j", g2, xhat).reshape(wshape)
+        if needs[2]:
+            db = g2.sum(0).reshape(wshape)
+        return _pack((dx, dw, db), needs)
+
+    @staticmethod
+    def backward(ctx, *gouts):
+        grad, x, weight = ctx.saved_tensors
+        ndim, eps, needs = ctx.ndim, ctx.eps, ctx.needs
+
+        def grads(grad, x, weight):
+            return _pack(_layer_norm_grads(grad, x, weight, ndim, eps), needs)
+
+        return (*vjp(grads, (grad, x, weight), gouts), None, None, None, None, None)
+
+
+def _layer_norm_grads(grad, x, weight, ndim, eps) -> tuple:
+    """(dx, dw, db) of layer norm as Tensor ops of the inputs (differentiable again)."""
+    axes = tuple(range(x.ndim - ndim, x.ndim))
+    lead = tuple(range(x.ndim - ndim))
+    xmu = x - x.mean(axes, keepdim=True)
+    invstd = ((xmu * xmu).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = xmu * invstd
+    gw = grad * weight if weight is not None else grad
+    gw = gw - gw.mean(axes, keepdim=True) - xhat * (gw * xhat).mean(axes, keepdim=True)
+    return gw * invstd, _tsum(grad * xhat, lead), _tsum(grad, lead)
 
 
 def _tsum(t: Tensor, dims: tuple) -> Tensor:
@@ -320,49 +358,65 @@ class GroupNorm(Function):
         xmu *= invstd[:, None]
         xhat = xmu.reshape(x.shape)
         out = _scale_shift(xhat, weight, bias, shape)
-        ctx.xhat, ctx.invstd, ctx.n, ctx.groups, ctx.eps = xhat, invstd, n, groups, eps
-        ctx.shape, ctx.axes = shape, (0, *range(2, x.ndim))
-        ctx.save_for_backward(x, weight)
+        ctx.groups, ctx.eps = groups, eps
+        ctx.save_for_backward(x, weight, xhat, invstd)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        nones = (None,) * 5
-        if is_grad_enabled():
-            return (*_group_norm_backward_graph(ctx, grad, need_x, need_w, need_b), *nones)
-        g, xhat, n, shape = grad.data, ctx.xhat, ctx.n, ctx.shape
-        weight = ctx.saved_tensors[1]
+        x, weight, xhat, invstd = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        args = (grad, x, weight, xhat.data, invstd.data, ctx.groups, ctx.eps, needs)
+        return (*_spread(GroupNormBackward.apply(*args), needs), None, None, None, None, None)
+
+
+class GroupNormBackward(Function):
+    """(dx, dw, db) = group norm's gradients in NumPy from xhat and invstd (only those needed);  backward: their vector-Jacobian product written in mytorch ops"""
+
+    @staticmethod
+    def forward(ctx, g, x, weight, xhat, invstd, groups, eps, needs):
+        ctx.groups, ctx.eps, ctx.needs = groups, eps, needs
+        ctx.save_for_backward(g, x, weight)
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        m = x.shape[0] * groups
+        n = x.size // m if m else 0  # values per group
         dx = None
-        if need_x:
-            gw = _rows(g * weight.data.reshape(shape) if weight is not None else g, n)
+        if needs[0]:
+            gw = _rows(g * weight.reshape(shape) if weight is not None else g, n)
             xh2 = _rows(xhat, n)  # (N * G, n)
             dx = xh2 * _row_dot_mean(gw, xh2)[:, None]
             np.subtract(gw, dx, out=dx)
             dx -= _row_mean(gw)[:, None]
-            dx *= ctx.invstd[:, None]
-            dx = Tensor._make(dx.reshape(g.shape))
-        dw = Tensor._make(_channel_sum(g * xhat)) if need_w else None
-        db = Tensor._make(_channel_sum(g)) if need_b else None
-        return (dx, dw, db, *nones)
+            dx *= invstd[:, None]
+            dx = dx.reshape(g.shape)
+        dw = _channel_sum(g * xhat) if needs[1] else None
+        db = _channel_sum(g) if needs[2] else None
+        return _pack((dx, dw, db), needs)
+
+    @staticmethod
+    def backward(ctx, *gouts):
+        g, x, weight = ctx.saved_tensors
+        groups, eps, needs = ctx.groups, ctx.eps, ctx.needs
+
+        def grads(g, x, weight):
+            return _pack(_group_norm_grads(g, x, weight, groups, eps), needs)
+
+        return (*vjp(grads, (g, x, weight), gouts), None, None, None, None, None)
 
 
-def _group_norm_backward_graph(ctx, grad: Tensor, need_x, need_w, need_b):
-    """The group-norm gradients as Tensor ops of the saved inputs (differentiable again)."""
-    x, weight = ctx.saved_tensors
-    grouped = (x.shape[0], ctx.groups, -1)
+def _group_norm_grads(grad, x, weight, groups, eps) -> tuple:
+    """(dx, dw, db) of group norm as Tensor ops of the inputs (differentiable again)."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    axes = (0, *range(2, x.ndim))
+    grouped = (x.shape[0], groups, -1)
     xg = x.reshape(grouped)  # (N, G, n)
     xmu = xg - xg.mean(-1, keepdim=True)
-    invstd = ((xmu * xmu).mean(-1, keepdim=True) + ctx.eps).rsqrt()  # (N, G, 1)
+    invstd = ((xmu * xmu).mean(-1, keepdim=True) + eps).rsqrt()  # (N, G, 1)
     xhat = xmu * invstd
-    dx = None
-    if need_x:
-        gw = (grad * weight.reshape(ctx.shape) if weight is not None else grad).reshape(grouped)
-        gw = gw - gw.mean(-1, keepdim=True) - xhat * (gw * xhat).mean(-1, keepdim=True)
-        dx = (gw * invstd).reshape(x.shape)
-    dw = (grad * xhat.reshape(x.shape)).sum(ctx.axes) if need_w else None
-    db = grad.sum(ctx.axes) if need_b else None
-    return dx, dw, db
+    gw = (grad * weight.reshape(shape) if weight is not None else grad).reshape(grouped)
+    gw = gw - gw.mean(-1, keepdim=True) - xhat * (gw * xhat).mean(-1, keepdim=True)
+    dx = (gw * invstd).reshape(x.shape)
+    return dx, (grad * xhat.reshape(x.shape)).sum(axes), grad.sum(axes)
 
 
 def _check_channel_vector(name: str, t: Tensor | None, input: Tensor) -> None:
@@ -473,40 +527,58 @@ class RMSNorm(Function):
         x2 = _rows(x, n)  # (M, n)
         r = (1.0 / np.sqrt(_row_dot_mean(x2, x2) + eps)).astype(x.dtype, copy=False)  # (M,)
         y0 = x2 * r[:, None]
-        ctx.y0, ctx.r, ctx.n, ctx.eps = y0, r, n, eps
-        ctx.axes = tuple(range(x.ndim - ndim, x.ndim))
-        ctx.save_for_backward(x, weight)
+        ctx.ndim, ctx.eps = ndim, eps
+        ctx.save_for_backward(x, weight, y0, r)
         out = y0 * weight.reshape(n) if weight is not None else y0
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        need_x, need_w = ctx.needs_input_grad[:2]
-        axes = ctx.axes
-        if is_grad_enabled():
-            lead = tuple(range(grad.ndim - len(axes)))
-            x, weight = ctx.saved_tensors
-            r = ((x * x).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-            y0 = x * r
-            dx = None
-            if need_x:
-                gw = grad * weight if weight is not None else grad
-                dx = (gw - y0 * (gw * y0).mean(axes, keepdim=True)) * r
-            dw = _tsum(grad * y0, lead) if need_w else None
-            return dx, dw, None, None
-        n, y0, shape = ctx.n, ctx.y0, grad.shape
-        g2 = _rows(grad.data, n)  # (M, n)
-        weight = ctx.saved_tensors[1]
-        dx = None
-        if need_x:
-            gw = g2 * weight.data.reshape(n) if weight is not None else g2
+        x, weight, y0, r = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:2]
+        args = (grad, x, weight, y0.data, r.data, ctx.ndim, ctx.eps, needs)
+        return (*_spread(RMSNormBackward.apply(*args), needs), None, None)
+
+
+class RMSNormBackward(Function):
+    """(dx, dw) = RMS norm's gradients in NumPy from y0 and r (only those needed);  backward: their vector-Jacobian product written in mytorch ops"""
+
+    @staticmethod
+    def forward(ctx, grad, x, weight, y0, r, ndim, eps, needs):
+        ctx.ndim, ctx.eps, ctx.needs = ndim, eps, needs
+        ctx.save_for_backward(grad, x, weight)
+        n, shape = y0.shape[1], grad.shape
+        g2 = _rows(grad, n)  # (M, n)
+        dx = dw = None
+        if needs[0]:
+            gw = g2 * weight.reshape(n) if weight is not None else g2
             dx = y0 * _row_dot_mean(gw, y0)[:, None]
             np.subtract(gw, dx, out=dx)
-            dx *= ctx.r[:, None]
-            dx = Tensor._make(dx.reshape(shape))
-        wshape = shape[len(shape) - len(axes) :]
-        dw = Tensor._make(np.einsum("ij,ij->j", g2, y0).reshape(wshape)) if need_w else None
-        return dx, dw, None, None
+            dx *= r[:, None]
+            dx = dx.reshape(shape)
+        if needs[1]:
+            dw = np.einsum("ij,ij->j", g2, y0).reshape(shape[len(shape) - ndim :])
+        return _pack((dx, dw), needs)
+
+    @staticmethod
+    def backward(ctx, *gouts):
+        grad, x, weight = ctx.saved_tensors
+        ndim, eps, needs = ctx.ndim, ctx.eps, ctx.needs
+
+        def grads(grad, x, weight):
+            return _pack(_rms_norm_grads(grad, x, weight, ndim, eps), needs)
+
+        return (*vjp(grads, (grad, x, weight), gouts), None, None, None, None, None)
+
+
+def _rms_norm_grads(grad, x, weight, ndim, eps) -> tuple:
+    """(dx, dw) of RMS norm as Tensor ops of the inputs (differentiable again)."""
+    axes = tuple(range(x.ndim - ndim, x.ndim))
+    r = ((x * x).mean(axes, keepdim=True) + eps).rsqrt()
+    y0 = x * r
+    gw = grad * weight if weight is not None else grad
+    dx = (gw - y0 * (gw * y0).mean(axes, keepdim=True)) * r
+    return dx, _tsum(grad * y0, tuple(range(x.ndim - ndim)))
 
 
 def rms_norm(

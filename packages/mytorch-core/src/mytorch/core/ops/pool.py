@@ -306,7 +306,8 @@ class MaxPool(Function):
     def forward(ctx, x, win, return_indices):
         need = return_indices or ctx.needs_input_grad[0]
         out, idx = _max_windows(x.reshape(win.planes), win, need)
-        ctx.win, ctx.idx = win, idx
+        ctx.win = win
+        ctx.save_for_backward(idx)
         out = out.reshape(win.out_shape)
         if return_indices:
             return out, idx.reshape(win.out_shape)
@@ -314,7 +315,8 @@ class MaxPool(Function):
 
     @staticmethod
     def backward(ctx, grad, *_):
-        return PoolScatter.apply(grad, ctx.idx, ctx.win.in_shape, ctx.win.disjoint), None, None
+        (idx,) = ctx.saved_arrays
+        return PoolScatter.apply(grad, idx, ctx.win.in_shape, ctx.win.disjoint), None, None
 
 
 def _flat(idx: np.ndarray) -> np.ndarray:
@@ -327,7 +329,8 @@ class PoolScatter(Function):
 
     @staticmethod
     def forward(ctx, g, idx, in_shape, disjoint):
-        ctx.idx, ctx.out_shape, ctx.disjoint = idx, g.shape, disjoint
+        ctx.out_shape, ctx.disjoint = g.shape, disjoint
+        ctx.save_for_backward(idx)
         b = idx.shape[0]
         size = int(np.prod(in_shape)) // b if b else 0
         flat = _flat(idx)
@@ -342,7 +345,8 @@ class PoolScatter(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return PoolGather.apply(gg, ctx.idx, ctx.out_shape, ctx.disjoint), None, None, None
+        (idx,) = ctx.saved_arrays
+        return PoolGather.apply(gg, idx, ctx.out_shape, ctx.disjoint), None, None, None
 
 
 class PoolGather(Function):
@@ -350,7 +354,8 @@ class PoolGather(Function):
 
     @staticmethod
     def forward(ctx, x, idx, out_shape, disjoint):
-        ctx.idx, ctx.in_shape, ctx.disjoint = idx, x.shape, disjoint
+        ctx.in_shape, ctx.disjoint = x.shape, disjoint
+        ctx.save_for_backward(idx)
         b = idx.shape[0]
         return np.take_along_axis(x.reshape(b, x.size // b if b else 0), _flat(idx), 1).reshape(
             out_shape
@@ -358,7 +363,8 @@ class PoolGather(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return PoolScatter.apply(g, ctx.idx, ctx.in_shape, ctx.disjoint), None, None, None
+        (idx,) = ctx.saved_arrays
+        return PoolScatter.apply(g, idx, ctx.in_shape, ctx.disjoint), None, None, None
 
 
 def _max_pool(input, dims, kernel_size, stride, padding, dilation, ceil_mode, return_indices, op):
@@ -648,13 +654,15 @@ class AdaptiveMaxPool(Function):
         row_best, col = _running_max(x3, cols, 2)  # (B, H, Wo)
         best, row = _running_max(row_best, rows, 1)  # (B, Ho, Wo)
         idx = row * w + np.take_along_axis(col, row, 1)
-        ctx.idx, ctx.in_shape = idx, in_shape
+        ctx.in_shape = in_shape
+        ctx.save_for_backward(idx)
         out = best.reshape(out_shape)
         return (out, idx.reshape(out_shape)) if return_indices else out
 
     @staticmethod
     def backward(ctx, grad, *_):
-        return PoolScatter.apply(grad, ctx.idx, ctx.in_shape, False), None, None, None, None
+        (idx,) = ctx.saved_arrays
+        return PoolScatter.apply(grad, idx, ctx.in_shape, False), None, None, None, None
 
 
 def _adaptive_max(input: Tensor, sizes: tuple, dims: int, return_indices: bool, op: str):

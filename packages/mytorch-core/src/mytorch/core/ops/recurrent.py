@@ -35,8 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mytorch.core.autograd import Function
-from mytorch.core.grad_mode import _state
+from mytorch.core.autograd import Function, once_differentiable
 from mytorch.core.tensor import Tensor
 
 __all__ = [
@@ -189,31 +188,6 @@ def _hidden_weight_grad(dz: np.ndarray, hs: np.ndarray, h0: np.ndarray, walk: _W
 
 def _arrays(ctx) -> list:
     return [None if t is None else t.data for t in ctx.saved_tensors]
-
-
-def _first_order(name: str, grads: Sequence, deps: Sequence) -> tuple:
-    """Wrap NumPy gradients as Tensors; under ``create_graph`` they depend on ``deps`` through a
-    node that refuses to be differentiated again."""
-    if not _state.enabled:
-        return tuple(None if g is None else Tensor._make(g) for g in grads)
-    deps = [d for d in deps if isinstance(d, Tensor) and d.requires_grad]
-    return tuple(None if g is None else FirstOrderOnly.apply(g, name, *deps) for g in grads)
-
-
-class FirstOrderOnly(Function):
-    """out = g, a gradient computed in NumPy;  backward raises: double backward is unsupported"""
-
-    @staticmethod
-    def forward(ctx, g, name, *deps):
-        ctx.op = name
-        return g
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise RuntimeError(
-            f"{ctx.op}: double backward is not supported; its backward is computed in NumPy "
-            f"and gives first-order gradients only"
-        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -540,6 +514,7 @@ class LstmLayer(Function):
         return out, walk.final(hs), walk.final(cs)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_out, g_hn, g_cn):
         walk = ctx.walk
         x, h0, c0, w_ih, w_hh, hs, cs, tcs, acts = _arrays(ctx)
@@ -556,8 +531,7 @@ class LstmLayer(Function):
             dw_hh,
             *_bias_grads(db, nbi, nbh),
         )
-        deps = (*ctx.saved_tensors, g_out, g_hn, g_cn)
-        return _first_order("lstm_layer", grads, deps) + (None, None)
+        return grads + (None, None)
 
 
 class GruLayer(Function):
@@ -576,6 +550,7 @@ class GruLayer(Function):
         return out, walk.final(hs)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_out, g_hn):
         walk = ctx.walk
         x, h0, w_ih, w_hh, hs, ns, acts = _arrays(ctx)
@@ -585,8 +560,7 @@ class GruLayer(Function):
             walk.grad_in(g_out.data), g_hn.data, walk, (nx, nwi, nwh, nbi, nbh),
         )  # fmt: skip
         grads = (walk.pad(dx) if nx else None, dh0 if nh else None, dw_ih, dw_hh, db_ih, db_hh)
-        deps = (*ctx.saved_tensors, g_out, g_hn)
-        return _first_order("gru_layer", grads, deps) + (None, None)
+        return grads + (None, None)
 
 
 class RnnLayer(Function):
@@ -605,6 +579,7 @@ class RnnLayer(Function):
         return out, walk.final(hs)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_out, g_hn):
         walk = ctx.walk
         x, h0, w_ih, w_hh, hs = _arrays(ctx)
@@ -620,8 +595,7 @@ class RnnLayer(Function):
             dw_hh,
             *_bias_grads(db, nbi, nbh),
         )
-        deps = (*ctx.saved_tensors, g_out, g_hn)
-        return _first_order("rnn_layer", grads, deps) + (None, None, None)
+        return grads + (None, None, None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -655,6 +629,7 @@ class LstmCell(Function):
         return _cell_state(hs, x.shape), _cell_state(cs, x.shape)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_h, g_c):
         walk = ctx.walk
         x, h0, c0, w_ih, w_hh, cs, tcs, acts = _arrays(ctx)
@@ -673,7 +648,7 @@ class LstmCell(Function):
             dw_hh,
             *_bias_grads(db, nbi, nbh),
         )
-        return _first_order("lstm_cell", grads, (*ctx.saved_tensors, g_h, g_c))
+        return grads
 
 
 class GruCell(Function):
@@ -689,6 +664,7 @@ class GruCell(Function):
         return _cell_state(hs, x.shape)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_h):
         walk = ctx.walk
         x, h0, w_ih, w_hh, hs, ns, acts = _arrays(ctx)
@@ -707,7 +683,7 @@ class GruCell(Function):
             db_ih,
             db_hh,
         )
-        return _first_order("gru_cell", grads, (*ctx.saved_tensors, g_h))
+        return grads
 
 
 class RnnCell(Function):
@@ -723,6 +699,7 @@ class RnnCell(Function):
         return _cell_state(hs, x.shape)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g_h):
         walk = ctx.walk
         x, h0, w_ih, w_hh, hs = _arrays(ctx)
@@ -740,7 +717,7 @@ class RnnCell(Function):
             dw_hh,
             *_bias_grads(db, nbi, nbh),
         )
-        return _first_order("rnn_cell", grads, (*ctx.saved_tensors, g_h)) + (None,)
+        return grads + (None,)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -317,31 +317,33 @@ class TakeAlongDim(Function):
 
     @staticmethod
     def forward(ctx, a, idx, dim, keepdim):
-        ctx.idx, ctx.dim, ctx.shape = idx, dim, a.shape
+        ctx.dim, ctx.shape = dim, a.shape
+        ctx.save_for_backward(idx)
         out = np.take_along_axis(a, idx, dim)
         return out if keepdim else np.squeeze(out, dim)
 
     @staticmethod
     def backward(ctx, g):
-        if g.shape != ctx.idx.shape:
-            g = g.reshape(ctx.idx.shape)
-        return ScatterAlongDim.apply(g, ctx.idx, ctx.dim, ctx.shape), None, None, None
+        (idx,) = ctx.saved_arrays
+        if g.shape != idx.shape:
+            g = g.reshape(idx.shape)
+        return ScatterAlongDim.apply(g, idx, ctx.dim, ctx.shape), None, None, None
 
 
 class ScatterAlongDim(Function):
-    """out = zeros of ``shape`` with a put at ``idx`` along ``dim`` (idx distinct along dim);
-    da = g picked at idx"""
+    """out = zeros of ``shape`` with a put at ``idx`` along ``dim`` (idx distinct along dim);  da = g picked at idx"""
 
     @staticmethod
     def forward(ctx, a, idx, dim, shape):
-        ctx.idx, ctx.dim = idx, dim
+        ctx.dim = dim
+        ctx.save_for_backward(idx)
         out = np.zeros(shape, a.dtype)
         np.put_along_axis(out, idx, a, dim)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return TakeAlongDim.apply(g, ctx.idx, ctx.dim, True), None, None, None
+        return TakeAlongDim.apply(g, ctx.saved_arrays[0], ctx.dim, True), None, None, None
 
 
 def _on_1d(fn, input: Tensor, *args):
@@ -366,8 +368,8 @@ def _max_min_dim(input: Tensor, dim, keepdim: bool, largest: bool):
 def _extremum_forward(reduce):
     """AMax/AMin forward: ``reduce`` (np.amax or np.amin) of a over dims."""
 
-    def forward(ctx, a, dims, keepdim):
-        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+    def forward(ctx, a, dims, keepdim, nan_ties=False):
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.nan_ties = a.shape, dims, keepdim, nan_ties
         out = _arr(reduce(a, axis=dims, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
@@ -378,13 +380,15 @@ def _extremum_forward(reduce):
 def _even_split(ctx, g: Tensor) -> tuple:
     """AMax/AMin backward: g split evenly among the elements equal to the extremum."""
     a, out = ctx.saved_tensors
-    hit = a.data == (
-        out.data if ctx.keepdim else out.data.reshape(_keep_shape(ctx.shape, ctx.dims))
-    )
+    o = out.data if ctx.keepdim else out.data.reshape(_keep_shape(ctx.shape, ctx.dims))
+    hit = a.data == o
+    if ctx.nan_ties:  # max()/min() of a whole tensor: a NaN result ties with every NaN (PyTorch)
+        hit |= np.isnan(a.data) & np.isnan(o)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = hit / hit.sum(axis=ctx.dims, keepdims=True)
     return (
         _unreduce(g, ctx.shape, ctx.dims, ctx.keepdim) * Tensor._make(w.astype(g.dtype)),
+        None,
         None,
         None,
     )
@@ -404,11 +408,11 @@ class AMin(Function):
     backward = staticmethod(_even_split)
 
 
-def _amax_amin(cls, op: str, input, dim, keepdim: bool) -> Tensor:
+def _amax_amin(cls, op: str, input, dim, keepdim: bool, nan_ties: bool = False) -> Tensor:
     _check(input, op)
     dims = _dims(dim, input.ndim)
     _nonempty(input, dims, op)
-    return cls.apply(input, dims, keepdim)
+    return cls.apply(input, dims, keepdim, nan_ties)
 
 
 def max(input, dim=None, keepdim: bool = False):
@@ -426,7 +430,7 @@ def max(input, dim=None, keepdim: bool = False):
         return maximum(input, dim)
     _check(input, "max")
     if dim is None:
-        return _amax_amin(AMax, "max", input, None, keepdim)
+        return _amax_amin(AMax, "max", input, None, keepdim, nan_ties=True)
     return _max_min_dim(input, dim, keepdim, True)
 
 
@@ -436,7 +440,7 @@ def min(input, dim=None, keepdim: bool = False):
         return minimum(input, dim)
     _check(input, "min")
     if dim is None:
-        return _amax_amin(AMin, "min", input, None, keepdim)
+        return _amax_amin(AMin, "min", input, None, keepdim, nan_ties=True)
     return _max_min_dim(input, dim, keepdim, False)
 
 
@@ -550,8 +554,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 
 class LogSumExp(Function):
-    """out = log(sum(exp(a))) over dims, shifted by the max for stability;
-    da = g * exp(a - out)"""
+    """out = log(sum(exp(a))) over dims, shifted by the max for stability;  da = g * exp(a - out)"""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -688,9 +691,7 @@ def cumsum(input, dim: int, *, dtype=None) -> Tensor:
 
 
 class Norm(Function):
-    """out = (sum |a|^p)^(1/p) over dims (p = 0, 1, 2, inf, -inf or any float);
-    da = g * d out / d a as PyTorch defines it: a * g / out for p = 2 (0 where out == 0),
-    sign(a) * g for p = 1, g split among the extreme |a| for p = +-inf, 0 for p = 0"""
+    """out = (sum |a|^p)^(1/p) over dims (p = 0, 1, 2, inf, -inf or any float);  da = g * sign(a) * |a|^(p-1) / out^(p-1) (p = 2: a * g / out, 0 where out == 0; p = 1: sign(a) * g; p = +-inf: g split among the extreme |a|; p = 0: 0)"""
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):

@@ -55,7 +55,8 @@ class AxisTaps(Function):
     @staticmethod
     def forward(ctx, x, axis, idx, weight):
         n = x.shape[axis]
-        ctx.axis, ctx.idx, ctx.weight, ctx.n = axis, idx, weight, n
+        ctx.axis, ctx.n = axis, n
+        ctx.save_for_backward(idx, weight)
         if idx.shape[0] > 1 and _use_dense(idx, n):
             return _matmul_along(x, _dense(idx, weight, n, x.dtype), axis)
         out = None
@@ -68,7 +69,8 @@ class AxisTaps(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return AxisTapsBackward.apply(grad, ctx.axis, ctx.idx, ctx.weight, ctx.n), None, None, None
+        idx, weight = ctx.saved_arrays
+        return AxisTapsBackward.apply(grad, ctx.axis, idx, weight, ctx.n), None, None, None
 
 
 class AxisTapsBackward(Function):
@@ -76,7 +78,8 @@ class AxisTapsBackward(Function):
 
     @staticmethod
     def forward(ctx, g, axis, idx, weight, n):
-        ctx.axis, ctx.idx, ctx.weight = axis, idx, weight
+        ctx.axis = axis
+        ctx.save_for_backward(idx, weight)
         if _use_dense(idx, n):
             return _matmul_along(g, _dense(idx, weight, n, g.dtype).T, axis)
         shape = list(g.shape)
@@ -88,7 +91,8 @@ class AxisTapsBackward(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return AxisTaps.apply(gg, ctx.axis, ctx.idx, ctx.weight), None, None, None, None
+        idx, weight = ctx.saved_arrays
+        return AxisTaps.apply(gg, ctx.axis, idx, weight), None, None, None, None
 
 
 def _use_dense(idx: np.ndarray, n: int) -> bool:
