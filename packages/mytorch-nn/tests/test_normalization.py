@@ -9,7 +9,7 @@ import pytest
 import mytorch.core as mt
 import mytorch.nn as nn
 from mytorch.core.testing import gradcheck, gradgradcheck
-from mytorch.nn.ops.normalization import batch_norm, layer_norm, rms_norm
+from mytorch.nn.functional import batch_norm, layer_norm, rms_norm
 
 
 def randn(*shape: int, seed: int = 0) -> np.ndarray:

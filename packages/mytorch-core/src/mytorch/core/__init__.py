@@ -73,7 +73,7 @@ from mytorch.core.random import (
     manual_seed,
     set_rng_state,
 )
-from mytorch.core.tensor import Tensor
+from mytorch.core.tensor import Tensor, increment_version
 
 __version__ = "0.1.0"
 

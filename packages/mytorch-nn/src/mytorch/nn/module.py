@@ -27,8 +27,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mytorch.core import dtypes
+from mytorch.core.creation import from_numpy
 from mytorch.core.grad_mode import no_grad
-from mytorch.core.tensor import Tensor
+from mytorch.core.tensor import Tensor, increment_version
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["Module", "RemovableHandle"]
@@ -497,11 +498,10 @@ class Module:
             else:
                 g = p.grad
                 if g.grad_fn is not None or not g.data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(g.data))
+                    p.grad = from_numpy(np.zeros_like(g.data))
                 else:
                     g.requires_grad = False
-                    g.data.fill(0)
-                    g._version += 1
+                    g.zero_()
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and on self; e.g. custom init."""
@@ -521,10 +521,10 @@ class Module:
                 new = fn(param)
             if new.data is not param.data:
                 param.data = new.data
-                param._version += 1
+                increment_version(param)  # graphs that saved the old value must not use it
             if param.grad is not None:
                 with no_grad():
-                    param.grad = Tensor._make(fn(param.grad).data)
+                    param.grad = from_numpy(fn(param.grad).data)
         for key, buf in self._buffers.items():
             if buf is not None:
                 with no_grad():
@@ -655,7 +655,7 @@ class Module:
                 continue
             try:
                 with no_grad():
-                    param._fill_data(array)
+                    param.copy_(array)
             except Exception as ex:  # e.g. a read-only array or an impossible cast
                 error_msgs.append(
                     f'While copying the parameter named "{key}", whose dimensions in the model '

@@ -21,12 +21,10 @@ file in the same directory is fsynced, then renamed over the target.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -36,6 +34,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import safetensors.numpy
 
+from mytorch.core.creation import from_numpy
+from mytorch.core.files import atomic_write
 from mytorch.core.tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -122,7 +122,7 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray]) -> Any:
         return node
     ((tag, value),) = node.items()
     if tag == "__tensor__":
-        return Tensor._make(arrays[value])
+        return from_numpy(arrays[value])
     if tag == "__ndarray__":
         return arrays[value]
     if tag == "__tuple__":
@@ -163,45 +163,11 @@ def _label(f) -> str:
     return getattr(f, "name", None) or type(f).__name__
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
-    """Write through ``write`` to a temp file beside ``path``, fsync it, then rename it over."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # persist the rename itself (best effort)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def _write(f, write: Callable[[BinaryIO], None]) -> None:
     if hasattr(f, "write"):
         write(f)
     else:
-        _atomic_write(f, write)
+        atomic_write(f, write)
 
 
 def _npz_arrays(obj: Any) -> dict[str, np.ndarray]:
@@ -285,7 +251,7 @@ def _load_safetensors(data: bytes, label: str) -> Any:
     structure = meta.get(_STRUCTURE_KEY)
     if structure is None:  # written by another safetensors writer: a flat dict of tensors
         names = [k for k in header if k != "__metadata__"]
-        return OrderedDict((k, Tensor._make(arrays[k])) for k in names)
+        return OrderedDict((k, from_numpy(arrays[k])) for k in names)
     try:
         return _decode(json.loads(structure), arrays)
     except (ValueError, KeyError, TypeError) as e:
@@ -295,7 +261,7 @@ def _load_safetensors(data: bytes, label: str) -> Any:
 def _load_npz(source, label: str) -> OrderedDict:
     try:
         with np.load(source, allow_pickle=False) as archive:
-            return OrderedDict((k, Tensor._make(archive[k])) for k in archive.files)
+            return OrderedDict((k, from_numpy(archive[k])) for k in archive.files)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
         if isinstance(e, FileNotFoundError):
             raise

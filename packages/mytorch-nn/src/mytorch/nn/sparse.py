@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from mytorch.core.creation import empty
+from mytorch.core.grad_mode import no_grad
+from mytorch.core.ops.embedding import embedding
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
-from mytorch.nn.ops.sparse import embedding
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["Embedding"]
@@ -69,8 +70,8 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
-            self.weight._version += 1
+            with no_grad():
+                self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return embedding(
