@@ -168,7 +168,7 @@ def test_corrupted_file_raises_clear_error(tmp_path):
     corrupt = bytearray(data)
     corrupt[-3] ^= 0xFF  # flip bits inside tensor data
     path.write_bytes(bytes(corrupt))
-    with pytest.raises(ValueError, match="corrupted or truncated: tensor data does not match"):
+    with pytest.raises(ValueError, match="corrupted or truncated: the file does not match its"):
         nn.load(path)
     corrupt = bytearray(data)
     corrupt[8] = ord("x")  # break the JSON header
