@@ -14,6 +14,7 @@ from mytorch.core.creation import ones, tensor, zeros
 from mytorch.core.ops.normalization import batch_norm
 from mytorch.core.tensor import Tensor, increment_version
 from mytorch.nn._affine import register_affine, reset_affine
+from mytorch.nn._args import check_size
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
 
@@ -39,6 +40,7 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        num_features = check_size(type(self).__name__, "num_features", num_features)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum

@@ -11,6 +11,7 @@ from mytorch.core.creation import ones
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn._affine import register_affine, reset_affine
+from mytorch.nn._args import check_size, check_sizes
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
@@ -18,11 +19,11 @@ from mytorch.nn.parameter import Parameter
 __all__ = ["LayerNorm", "RMSNorm", "GroupNorm"]
 
 
-def _shape_tuple(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+def _shape_tuple(layer: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     """``normalized_shape`` as a tuple of ints (an int n means ``(n,)``)."""
     if isinstance(normalized_shape, numbers.Integral):
-        return (int(normalized_shape),)
-    return tuple(int(s) for s in normalized_shape)
+        normalized_shape = (normalized_shape,)
+    return check_sizes(layer, "normalized_shape", tuple(normalized_shape))
 
 
 class LayerNorm(Module):
@@ -44,7 +45,7 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.normalized_shape = _shape_tuple(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
@@ -78,7 +79,7 @@ class RMSNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.normalized_shape = _shape_tuple(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -121,6 +122,8 @@ class GroupNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        num_groups = check_size(type(self).__name__, "num_groups", num_groups, minimum=1)
+        num_channels = check_size(type(self).__name__, "num_channels", num_channels)
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"

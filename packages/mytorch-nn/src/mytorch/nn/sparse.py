@@ -7,6 +7,7 @@ from mytorch.core.grad_mode import no_grad
 from mytorch.core.ops.embedding import embedding
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
+from mytorch.nn._args import check_size
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
@@ -41,8 +42,9 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
+        layer = type(self).__name__
+        self.num_embeddings = num_embeddings = check_size(layer, "num_embeddings", num_embeddings)
+        self.embedding_dim = embedding_dim = check_size(layer, "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if padding_idx > 0:
                 assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
