@@ -79,7 +79,7 @@ def test_embedding_double_backward_through_gradient():
 @pytest.mark.parametrize("padding_idx, scale", [(None, False), (2, True)])
 def test_embedding_gradcheck(padding_idx, scale):
     from mytorch.core.testing import gradcheck, gradgradcheck
-    from mytorch.nn.ops.sparse import embedding
+    from mytorch.nn.functional import embedding
 
     w = mt.tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype=mt.float64,
                   requires_grad=True)  # fmt: skip

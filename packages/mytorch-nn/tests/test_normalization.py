@@ -9,7 +9,7 @@ import pytest
 import mytorch.core as mt
 import mytorch.nn as nn
 from mytorch.core.testing import gradcheck, gradgradcheck
-from mytorch.nn.ops.normalization import batch_norm, layer_norm, rms_norm
+from mytorch.nn.functional import batch_norm, layer_norm, rms_norm
 
 
 def randn(*shape: int, seed: int = 0) -> np.ndarray:
@@ -228,3 +228,15 @@ def test_norm_modules_default_parameters():
     bn(mt.randn(4, 5))
     bn.reset_running_stats()
     assert bn.num_batches_tracked.item() == 0 and bn.running_var.tolist() == [1.0] * 5
+
+
+def test_batchnorm_layer_survives_an_empty_batch():
+    bn = nn.BatchNorm1d(3)
+    bn(mt.randn(4, 3))
+    stats = bn.running_mean.data.copy(), bn.running_var.data.copy()
+    bn(mt.zeros(0, 3))  # e.g. the last, empty batch of a filtered data set
+    np.testing.assert_array_equal(bn.running_mean.data, stats[0])
+    np.testing.assert_array_equal(bn.running_var.data, stats[1])
+    assert bn.num_batches_tracked.item() == 2  # counted, as PyTorch does
+    bn.eval()
+    assert np.isfinite(bn(mt.randn(5, 3)).data).all()

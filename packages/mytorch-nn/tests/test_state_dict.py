@@ -189,3 +189,58 @@ def test_unconvertible_torch_values_are_reported(torch):
     theirs = torch.nn.Linear(2, 2).to(torch.bfloat16)  # NumPy has no bfloat16
     with pytest.raises(RuntimeError, match='While copying the parameter named "weight"'):
         nn.Linear(2, 2).load_state_dict(theirs.state_dict())
+
+
+def _snapshot(model) -> dict:
+    return {k: (v.data.copy(), v._version) for k, v in model.state_dict(keep_vars=True).items()}
+
+
+def _assert_unchanged(model, before: dict) -> None:
+    after = model.state_dict(keep_vars=True)
+    assert list(after) == list(before)
+    for key, (data, version) in before.items():
+        np.testing.assert_array_equal(after[key].data, data, err_msg=key)
+        assert after[key]._version == version, key
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda sd: sd.__setitem__("4.bias", np.zeros(4, np.float32)),  # shape, last entry
+        lambda sd: sd.__setitem__("4.weight", np.array([["x"] * 8] * 3)),  # no numbers
+        lambda sd: sd.__setitem__("4.bias", np.ones(3, np.complex64)),  # would lose data
+        lambda sd: sd.__setitem__("5.weight", np.zeros(3, np.float32)),  # unexpected key
+        lambda sd: sd.pop("4.bias"),  # missing key
+    ],
+    ids=["shape", "strings", "complex", "unexpected", "missing"],
+)
+def test_a_failed_load_changes_nothing(spoil):
+    """Every key, shape and value is checked before the first copy (PyTorch copies the
+    entries before the bad one)."""
+    model = _mlp(nn)
+    good = {k: np.full(v.shape, 7, v.dtype) for k, v in _mlp(nn).state_dict().items()}
+    spoil(good)
+    before = _snapshot(model)
+    with pytest.raises(RuntimeError, match="Error\\(s\\) in loading state_dict for Sequential"):
+        model.load_state_dict(good)
+    _assert_unchanged(model, before)
+
+
+def test_a_read_only_parameter_fails_before_anything_is_copied():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[1].bias.data.flags.writeable = False
+    before = _snapshot(model)
+    with pytest.raises(RuntimeError, match='"1.bias".*read-only'):
+        model.load_state_dict({k: np.ones(v.shape) for k, v in model.state_dict().items()})
+    _assert_unchanged(model, before)
+
+
+def test_non_strict_load_copies_what_matches():
+    model = _mlp(nn)
+    values = {"0.bias": np.full(8, 2.0), "1.running_mean": np.full(8, 3.0), "extra": np.zeros(1)}
+    result = model.load_state_dict(values, strict=False)
+    assert model[0].bias.tolist() == [2.0] * 8 and model[1].running_mean.tolist() == [3.0] * 8
+    assert "0.weight" in result.missing_keys and result.unexpected_keys == ["extra"]
+    with pytest.raises(RuntimeError, match="size mismatch for 0.bias"):  # even when not strict
+        model.load_state_dict({"0.bias": np.zeros(3), "1.running_mean": np.zeros(8)}, strict=False)
+    assert model[1].running_mean.tolist() == [3.0] * 8

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import mytorch.core as mt
+from mytorch.core.data.archive import read_tar_files
 from mytorch.seq.datasets import (
     IMDB,
     DatasetNotFoundError,
@@ -25,7 +26,6 @@ from mytorch.seq.datasets import (
     load_sentiment,
     safe_extract_tar,
 )
-from mytorch.seq.datasets.archive import read_tar_files
 from mytorch.seq.datasets.movie_reviews import SHA256, movie_reviews_split_indices
 
 # ---------------------------------------------------------------------------- helpers

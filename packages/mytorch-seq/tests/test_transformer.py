@@ -151,8 +151,8 @@ def test_encoder_layer_submodules_and_bias_false(torch):
     ]  # fmt: skip
     theirs = torch.nn.TransformerEncoderLayer(D, NHEAD, FF, bias=False).state_dict()
     assert list(layer.state_dict()) == list(theirs)
-    assert layer.activation_relu_or_gelu == 1
-    assert seq.TransformerEncoderLayer(D, NHEAD, activation="gelu").activation_relu_or_gelu == 2
+    assert layer.activation is mt.functional.relu
+    assert seq.TransformerEncoderLayer(D, NHEAD, activation="gelu").activation is mt.functional.gelu
 
 
 # ---------------------------------------------------------------------------- decoder layer

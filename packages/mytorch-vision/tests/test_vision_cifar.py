@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from mytorch.core import Tensor
+from mytorch.core.creation import from_numpy
 from mytorch.core.data import DataLoader
 from mytorch.vision import transforms as T
 from mytorch.vision.datasets import (
@@ -177,7 +178,7 @@ def test_planar_chw_records_become_hwc_pixels():
     assert images[0, 2, 5].tolist() == [200, 2, 5]
     assert images[0, 7, 30].tolist() == [10, 7, 30]
     assert not images[1].any()
-    chw = T.ToTensor()(Tensor._make(images[0])).numpy()  # back to planar, scaled
+    chw = T.ToTensor()(from_numpy(images[0])).numpy()  # back to planar, scaled
     np.testing.assert_array_equal(chw * 255, np.stack([r, g, b]).astype(np.float32))
 
 

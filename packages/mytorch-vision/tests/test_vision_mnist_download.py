@@ -9,8 +9,8 @@ import platformdirs
 import pytest
 
 from mytorch.core import Tensor
+from mytorch.core.data.download import download_file, is_cached
 from mytorch.vision.datasets import MNIST, DownloadError, FashionMNIST, IDXError, default_root
-from mytorch.vision.datasets.download import download_file, is_cached
 
 
 def raw_files(root) -> list[str]:

@@ -76,7 +76,7 @@ from mytorch.core.random import (
     manual_seed,
     set_rng_state,
 )
-from mytorch.core.tensor import Tensor
+from mytorch.core.tensor import Tensor, increment_version
 
 try:
     __version__ = _version("mytorch-core")  # the version lives in pyproject.toml only

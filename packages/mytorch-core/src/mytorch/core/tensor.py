@@ -968,6 +968,22 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
     return arr if arr.dtype == target else arr.astype(target)
 
 
+def increment_version(tensor: Tensor | list[Tensor] | tuple[Tensor, ...]) -> None:
+    """Record that ``tensor`` (or each tensor of a list) was changed in place outside mytorch's
+    ops, e.g. by NumPy writing into ``tensor.data``, so that a backward pass that saved the old
+    value raises instead of using the new one (``torch.autograd.graph.increment_version``).
+
+    >>> from mytorch.core import tensor
+    >>> x = tensor([1.0, 2.0])
+    >>> x.data *= 2
+    >>> increment_version(x)
+    >>> x._version
+    1
+    """
+    for t in tensor if isinstance(tensor, (list, tuple)) else (tensor,):
+        t._version += 1
+
+
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import mytorch.core as mt
 from mytorch.core.tensor import Tensor
+from mytorch.energy.formatting import format_table
 from mytorch.energy.rules import MAC_KINDS
 from mytorch.energy.trace import Tracer, train_mode
 from mytorch.nn import Module
@@ -91,8 +92,6 @@ class CountReport:
         return json.dumps(self.to_dict(), default=list, **kwargs)
 
     def table(self, max_depth: int | None = None) -> str:
-        from mytorch.energy.summary import format_table
-
         return format_table(self, max_depth)
 
     def __str__(self) -> str:

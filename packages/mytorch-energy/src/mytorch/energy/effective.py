@@ -8,7 +8,7 @@ recurrent layers are counted dense; for recurrent layers the zeros of the layer 
 >>> import numpy as np
 >>> from mytorch.core.ops.linalg import MatMul
 >>> a = np.array([[1.0, 0.0], [2.0, 3.0]]); b = np.array([[1.0, 1.0], [0.0, 4.0]])
->>> effective_macs(MatMul, None, (a, b), a @ b, 8)
+>>> effective_macs(MatMul, None, (a, b), {}, a @ b, 8)
 5
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mytorch.core.ops.conv import _as4d, _conv
+from mytorch.core.ops.conv import conv_arrays
 from mytorch.energy.rules import recurrent_w_ih_at
 
 
@@ -35,10 +35,9 @@ def _product(a: np.ndarray, b: np.ndarray) -> int:
     return int(round(float((na * nb).sum())))
 
 
-def _convolution(ctx, x: np.ndarray, w: np.ndarray) -> int:
-    x4, w4 = _as4d(x, w)  # 1-D convolutions as (N, C, 1, L)
+def _convolution(kwargs: dict, x: np.ndarray, w: np.ndarray) -> int:
     # float32 masks: each output counts at most C/groups * kh * kw products, exact in float32
-    y, _ = _conv(_nz(x4, np.float32), _nz(w4, np.float32), None, ctx.out_hw, ctx.geom)
+    y = conv_arrays(_nz(x, np.float32), _nz(w, np.float32), kwargs["geom"], kwargs["out_hw"])
     return int(round(float(y.sum(dtype=np.float64))))
 
 
@@ -49,15 +48,18 @@ def _transpose(x: np.ndarray, w: np.ndarray) -> int:
     return int(round(float(nx @ nw)))
 
 
-def effective_macs(cls, ctx, arrays, outputs, macs: int) -> int:
-    """MACs of one op run with zero operands skipped (``macs`` when the rule is dense)."""
+def effective_macs(cls, ctx, arrays, kwargs: dict, outputs, macs: int) -> int:
+    """MACs of one op run with zero operands skipped (``macs`` when the rule is dense).
+
+    The first five arguments are what ``observe_ops`` passes to its observers.
+    """
     name = cls.__name__
     if name == "Linear":
         return _product(arrays[0], arrays[1].T)  # x (*, in) @ w.T (in, out)
     if name == "MatMul":
         return _product(arrays[0], arrays[1])
     if name == "Convolution":
-        return _convolution(ctx, arrays[0], arrays[1])
+        return _convolution(kwargs, arrays[0], arrays[1])
     if name == "ConvTranspose":
         return _transpose(arrays[0], arrays[1])
     if name.endswith(("Layer", "Cell")) and cls.__module__.endswith("recurrent"):

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 import mytorch.core as mt
+from mytorch.core.creation import from_numpy
 from mytorch.core.random import rng
 from mytorch.core.tensor import Tensor
 from mytorch.nn import Module, Parameter
@@ -98,7 +99,7 @@ class L0Gate(Module):
     def sample_gate(self, batch_size: int) -> Tensor:
         """Training-mode gates, shape (batch_size, C), one noise draw per element and channel."""
         u = rng().uniform(_EPS, 1.0 - _EPS, size=(int(batch_size), self.num_features))
-        noise = Tensor._make((np.log(u) - np.log1p(-u)).astype(self.log_alpha.dtype))
+        noise = from_numpy((np.log(u) - np.log1p(-u)).astype(self.log_alpha.dtype))
         return self._stretch(((noise + self.log_alpha) / self.temperature).sigmoid())
 
     def prob_nonzero(self) -> Tensor:

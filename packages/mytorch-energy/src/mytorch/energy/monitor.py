@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from mytorch.core.files import atomic_write
 from mytorch.energy.effective import effective_macs
 from mytorch.energy.rules import MAC_KINDS
 from mytorch.energy.tables import HOROWITZ_45NM, EnergyTable, get_table
 from mytorch.energy.trace import Tracer
 from mytorch.nn import Module
-from mytorch.nn.serialization import _atomic_write
 
 ASSUMPTIONS = (
     "effective MACs skip every product with a zero operand (zero padding included); attention "
@@ -170,7 +170,7 @@ class EnergyReport:
         """The report as JSON; written atomically to ``path`` when given."""
         text = json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
         if path is not None:
-            _atomic_write(path, lambda f: f.write(text.encode()))
+            atomic_write(path, lambda f: f.write(text.encode()))
         return text
 
     def table_text(self) -> str:
@@ -270,7 +270,7 @@ class EnergyMonitor:
         in_words = sum(_words(a) for a in arrays)
         if cost.kind in MAC_KINDS and cost.macs:
             eff = (
-                effective_macs(cls, ctx, arrays, outputs, cost.macs)
+                effective_macs(cls, ctx, arrays, kwargs, outputs, cost.macs)
                 if self.effective
                 else cost.macs
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from mytorch.nn.serialization import _atomic_write
+from mytorch.core.files import atomic_write
 
 if TYPE_CHECKING:
     from mytorch.energy.monitor import EnergyReport
@@ -58,4 +58,4 @@ def plot_energy_report(report: EnergyReport, path: str | os.PathLike) -> None:
 
 def save_figure(fig, path: str | os.PathLike) -> None:
     """Save a matplotlib figure as PNG atomically (a temp file renamed into place)."""
-    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))

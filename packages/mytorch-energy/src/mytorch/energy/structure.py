@@ -23,8 +23,17 @@ from mytorch.energy.count import _as_inputs
 from mytorch.energy.gates import L0Gate
 from mytorch.energy.regularizers import FlopsLayer
 from mytorch.energy.trace import Tracer, train_mode
-from mytorch.nn import Module
-from mytorch.nn.batchnorm import _BatchNorm
+from mytorch.nn import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    Module,
+)
+
+# per-channel scales that can act as a layer's source width (MorphNet's gamma)
+_CHANNEL_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d)
 
 
 def _widths(module: Module) -> tuple[int, int] | None:
@@ -45,7 +54,7 @@ def _widths(module: Module) -> tuple[int, int] | None:
 def _source_width(module: Module) -> int | None:
     if isinstance(module, L0Gate):
         return module.num_features
-    if isinstance(module, _BatchNorm) and getattr(module, "weight", None) is not None:
+    if isinstance(module, _CHANNEL_NORMS) and getattr(module, "weight", None) is not None:
         return module.num_features
     return None
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from mytorch.core import dtypes
 from mytorch.core.creation import ones, tensor, zeros
 from mytorch.core.ops.normalization import batch_norm
-from mytorch.core.tensor import Tensor
+from mytorch.core.tensor import Tensor, increment_version
 from mytorch.nn._affine import register_affine, reset_affine
+from mytorch.nn._args import check_size
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
 
@@ -39,6 +40,7 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        num_features = check_size(type(self).__name__, "num_features", num_features)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -75,8 +77,8 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = self.num_batches_tracked
-            nbt.data += 1
-            nbt._version += 1
+            nbt.data += 1  # a counter, not a computation: no op (nothing for counters to see)
+            increment_version(nbt)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(nbt.item())
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)

@@ -20,6 +20,7 @@ from mytorch.core import functional as F
 from mytorch.core.creation import empty
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
+from mytorch.nn._args import check_size, check_sizes
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
@@ -75,6 +76,15 @@ class _ConvNd(Module):
             )
         super().__init__()
         _check_device(device)
+        layer = type(self).__name__
+        in_channels = check_size(layer, "in_channels", in_channels)
+        out_channels = check_size(layer, "out_channels", out_channels)
+        kernel_size = check_sizes(layer, "kernel_size", kernel_size, minimum=1)
+        stride = check_sizes(layer, "stride", stride, minimum=1)
+        if not isinstance(padding, str):
+            padding = check_sizes(layer, "padding", padding)
+        dilation = check_sizes(layer, "dilation", dilation, minimum=1)
+        output_padding = check_sizes(layer, "output_padding", output_padding)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:

@@ -8,6 +8,7 @@ from mytorch.core import functional as F
 from mytorch.core.creation import empty
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
+from mytorch.nn._args import check_size
 from mytorch.nn.module import Module
 from mytorch.nn.parameter import Parameter
 
@@ -49,8 +50,9 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.in_features = in_features
-        self.out_features = out_features
+        layer = type(self).__name__
+        self.in_features = in_features = check_size(layer, "in_features", in_features)
+        self.out_features = out_features = check_size(layer, "out_features", out_features)
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype))
@@ -92,9 +94,10 @@ class Bilinear(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.in1_features = in1_features
-        self.in2_features = in2_features
-        self.out_features = out_features
+        layer = type(self).__name__
+        self.in1_features = in1_features = check_size(layer, "in1_features", in1_features)
+        self.in2_features = in2_features = check_size(layer, "in2_features", in2_features)
+        self.out_features = out_features = check_size(layer, "out_features", out_features)
         self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype))

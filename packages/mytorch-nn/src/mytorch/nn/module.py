@@ -27,8 +27,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mytorch.core import dtypes
+from mytorch.core.creation import from_numpy
 from mytorch.core.grad_mode import no_grad
-from mytorch.core.tensor import Tensor
+from mytorch.core.tensor import Tensor, increment_version
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["Module", "RemovableHandle"]
@@ -497,11 +498,10 @@ class Module:
             else:
                 g = p.grad
                 if g.grad_fn is not None or not g.data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(g.data))
+                    p.grad = from_numpy(np.zeros_like(g.data))
                 else:
                     g.requires_grad = False
-                    g.data.fill(0)
-                    g._version += 1
+                    g.zero_()
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and on self; e.g. custom init."""
@@ -521,10 +521,10 @@ class Module:
                 new = fn(param)
             if new.data is not param.data:
                 param.data = new.data
-                param._version += 1
+                increment_version(param)  # graphs that saved the old value must not use it
             if param.grad is not None:
                 with no_grad():
-                    param.grad = Tensor._make(fn(param.grad).data)
+                    param.grad = from_numpy(fn(param.grad).data)
         for key, buf in self._buffers.items():
             if buf is not None:
                 with no_grad():
@@ -615,7 +615,14 @@ class Module:
         missing_keys: list,
         unexpected_keys: list,
         error_msgs: list,
+        staged: list | None = None,
     ) -> None:
+        """Check this module's own entries of ``state_dict``; every problem goes to the lists.
+
+        The values that passed go to ``staged`` as (tensor, array) pairs, which
+        ``load_state_dict`` copies in only once every entry of every module has passed (without
+        ``staged``, they are copied here at once).
+        """
         persistent = {
             k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
         }
@@ -653,15 +660,23 @@ class Module:
                     f"{list(param.shape)}."
                 )
                 continue
-            try:
-                with no_grad():
-                    param._fill_data(array)
-            except Exception as ex:  # e.g. a read-only array or an impossible cast
+            problem = None
+            if array.dtype.kind not in "biuf":
+                problem = f"values of dtype {array.dtype} cannot be cast to {param.dtype}"
+            elif not param.data.flags.writeable:
+                problem = "the tensor in the model is read-only"
+            if problem is not None:
                 error_msgs.append(
                     f'While copying the parameter named "{key}", whose dimensions in the model '
                     f"are {list(param.shape)} and whose dimensions in the checkpoint are "
-                    f"{list(array.shape)}, an exception occurred : {ex.args}."
+                    f"{list(array.shape)}, an exception occurred : ({problem!r},)."
                 )
+                continue
+            if staged is None:
+                with no_grad():
+                    param.copy_(array)
+            else:
+                staged.append((param, array))
         if strict:
             for key in state_dict:
                 if not key.startswith(prefix):
@@ -679,7 +694,9 @@ class Module:
         Values may be mytorch Tensors, NumPy arrays or anything exposing ``numpy()`` or
         ``__array__`` (such as CPU torch tensors); they are cast to each parameter's dtype.
         Returns ``(missing_keys, unexpected_keys)``; with ``strict=True`` any of those, and
-        always a shape mismatch, raises ``RuntimeError`` listing every problem.
+        always a shape mismatch, raises ``RuntimeError`` listing every problem. Every entry is
+        checked before the first one is copied, so a load that raises changes nothing (PyTorch
+        copies the entries that passed).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -688,11 +705,12 @@ class Module:
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
+        staged: list[tuple[Tensor, np.ndarray]] = []
         state_dict = OrderedDict(state_dict)
 
         def load(module: Module, local: dict, prefix: str = "") -> None:
             module._load_from_state_dict(
-                local, prefix, {}, True, missing_keys, unexpected_keys, error_msgs
+                local, prefix, {}, True, missing_keys, unexpected_keys, error_msgs, staged
             )
             for name, child in module._modules.items():
                 if child is not None:
@@ -722,6 +740,9 @@ class Module:
                     type(self).__name__, "\n\t".join(error_msgs)
                 )
             )
+        with no_grad():
+            for tensor, array in staged:  # all checked: these copies cannot fail
+                tensor.copy_(array)
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ------------------------------------------------------------------ printing

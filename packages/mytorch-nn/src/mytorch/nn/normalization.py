@@ -3,6 +3,7 @@ over groups of channels."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 from mytorch.core import functional as F
@@ -10,12 +11,19 @@ from mytorch.core.creation import ones
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
 from mytorch.nn._affine import register_affine, reset_affine
+from mytorch.nn._args import check_size, check_sizes
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
-from mytorch.nn.ops.normalization import _normalized, layer_norm, rms_norm
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["LayerNorm", "RMSNorm", "GroupNorm"]
+
+
+def _shape_tuple(layer: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple of ints (an int n means ``(n,)``)."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    return check_sizes(layer, "normalized_shape", tuple(normalized_shape))
 
 
 class LayerNorm(Module):
@@ -37,7 +45,7 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _normalized(normalized_shape)
+        self.normalized_shape = _shape_tuple(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
@@ -46,7 +54,7 @@ class LayerNorm(Module):
         reset_affine(self, self.elementwise_affine)
 
     def forward(self, input: Tensor) -> Tensor:
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (
@@ -71,7 +79,7 @@ class RMSNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _normalized(normalized_shape)
+        self.normalized_shape = _shape_tuple(type(self).__name__, normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -84,7 +92,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input: Tensor) -> Tensor:
-        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (
@@ -114,6 +122,8 @@ class GroupNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        num_groups = check_size(type(self).__name__, "num_groups", num_groups, minimum=1)
+        num_channels = check_size(type(self).__name__, "num_channels", num_channels)
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from mytorch.core.creation import empty
+from mytorch.core.grad_mode import no_grad
+from mytorch.core.ops.embedding import embedding
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
+from mytorch.nn._args import check_size
 from mytorch.nn.linear import _check_device
 from mytorch.nn.module import Module
-from mytorch.nn.ops.sparse import embedding
 from mytorch.nn.parameter import Parameter
 
 __all__ = ["Embedding"]
@@ -40,8 +42,9 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
+        layer = type(self).__name__
+        self.num_embeddings = num_embeddings = check_size(layer, "num_embeddings", num_embeddings)
+        self.embedding_dim = embedding_dim = check_size(layer, "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if padding_idx > 0:
                 assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
@@ -69,8 +72,8 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
-            self.weight._version += 1
+            with no_grad():
+                self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return embedding(

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from mytorch.core import functional as F
-from mytorch.core.creation import empty
+from mytorch.core.creation import empty, from_numpy
 from mytorch.core.ops.attention import scaled_dot_product_attention
 from mytorch.core.ops.movement import cat
 from mytorch.core.tensor import Tensor
@@ -264,7 +264,7 @@ def multi_head_attention_forward(
             )
         v = static_v.reshape(B, H, static_v.shape[1], hd)  # (B, H, S, hd)
     if add_zero_attn:
-        zeros = Tensor._make(np.zeros((B, H, 1, hd), dtype=k.dtype))  # (B, H, 1, hd)
+        zeros = from_numpy(np.zeros((B, H, 1, hd), dtype=k.dtype))  # (B, H, 1, hd)
         k = cat([k, zeros], dim=2)  # (B, H, S + 1, hd)
         v = cat([v, zeros], dim=2)  # (B, H, S + 1, hd)
         attn_mask = _pad_last(attn_mask)  # (..., L, S + 1)

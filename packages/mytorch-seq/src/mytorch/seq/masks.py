@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from mytorch.core.creation import from_numpy
 from mytorch.core.dtypes import get_default_dtype
 from mytorch.core.tensor import Tensor
 
@@ -42,7 +43,7 @@ def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
         raise RuntimeError(
             f"generate_square_subsequent_mask: dtype must be floating point, got {dtype}"
         )
-    return Tensor._make(_causal_array(int(sz), dtype))
+    return from_numpy(_causal_array(int(sz), dtype))
 
 
 def _canonical_mask(
@@ -69,7 +70,7 @@ def _canonical_mask(
     if kind == "b":
         out = np.zeros(mask.shape, dtype=target_type)  # same shape as mask
         out[mask.data] = -np.inf
-        return Tensor._make(out)
+        return from_numpy(out)
     return mask
 
 

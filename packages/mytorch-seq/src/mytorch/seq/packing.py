@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mytorch.core.creation import full
+from mytorch.core.creation import from_numpy, full
 from mytorch.core.ops.indexing import index_select
 from mytorch.core.ops.movement import cat
 from mytorch.core.tensor import Tensor
@@ -127,7 +127,7 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     perm = np.asarray(_as_numpy(permutation), dtype=np.int64)
     out = np.empty_like(perm)
     out[perm] = np.arange(perm.size, dtype=np.int64)
-    return Tensor._make(out)
+    return from_numpy(out)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def pack_padded_sequence(
     b = pos if order is None else order[pos]
     shape = (batch, steps) if batch_first else (steps, batch)
     data = _gather_rows(input, _pack_rows(t, b, shape, batch_first))  # (N, *)
-    sorted_indices = None if order is None else Tensor._make(order.astype(np.int64))
-    return PackedSequence(data, Tensor._make(batch_sizes.astype(np.int64)), sorted_indices, None)
+    sorted_indices = None if order is None else from_numpy(order.astype(np.int64))
+    return PackedSequence(data, from_numpy(batch_sizes.astype(np.int64)), sorted_indices, None)
 
 
 def pad_packed_sequence(
@@ -293,7 +293,7 @@ def pad_packed_sequence(
     shape = (n_batch, max_len) if batch_first else (max_len, n_batch)
     rows = _pack_rows(steps, batch, shape, batch_first)
     padded = _scatter_rows(sequence.data, rows, shape, padding_value)
-    return padded, Tensor._make(lengths)
+    return padded, from_numpy(lengths)
 
 
 def pad_sequence(

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from mytorch.core.creation import empty
+from mytorch.core.creation import empty, from_numpy
 from mytorch.core.dtypes import get_default_dtype
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
@@ -85,7 +85,7 @@ class SinusoidalPositionalEncoding(Module):
         self.batch_first = batch_first
         self.dropout = Dropout(dropout)
         dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
-        pe = Tensor._make(_sinusoid_table(max_len, d_model).astype(dtype))  # (max_len, d)
+        pe = from_numpy(_sinusoid_table(max_len, d_model).astype(dtype))  # (max_len, d)
         self.register_buffer("pe", pe, persistent=False)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
@@ -93,7 +93,7 @@ class SinusoidalPositionalEncoding(Module):
         pe = self.pe.data[pos]  # (T, E)
         if add_batch:
             pe = pe[:, None, :]  # (T, 1, E)
-        return self.dropout(x + Tensor._make(pe))  # like x
+        return self.dropout(x + from_numpy(pe))  # like x
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}, batch_first={self.batch_first}"

@@ -22,7 +22,6 @@ from typing import Any
 from mytorch.core import functional as F
 from mytorch.core.tensor import Tensor
 from mytorch.nn import init
-from mytorch.nn.activation import GELU, ReLU
 from mytorch.nn.containers import ModuleList
 from mytorch.nn.dropout import Dropout
 from mytorch.nn.linear import Linear
@@ -109,12 +108,6 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        if activation is F.relu or isinstance(activation, ReLU):
-            self.activation_relu_or_gelu = 1
-        elif activation is F.gelu or isinstance(activation, GELU):
-            self.activation_relu_or_gelu = 2
-        else:
-            self.activation_relu_or_gelu = 0
         self.activation = activation
 
     def forward(

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.core import Tensor
+from mytorch.core import Tensor, increment_version
+from mytorch.core.creation import from_numpy
 from mytorch.core.random import Generator
 from mytorch.core.random import rng as _global_rng
 
@@ -89,7 +90,7 @@ class ToTensor:
             out = np.divide(arr, np.float32(255), dtype=np.float32, order="C")  # as torchvision
         else:
             out = np.array(arr, order="C", copy=True)
-        return Tensor._make(out)
+        return from_numpy(out)
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -135,10 +136,10 @@ class Normalize:
             np.subtract(arr, mean, out=arr)
             np.divide(arr, std, out=arr)
             if isinstance(tensor, Tensor):
-                tensor._version += 1
+                increment_version(tensor)
                 return tensor
-            return Tensor._make(arr)
-        return Tensor._make((arr - mean) / std)
+            return from_numpy(arr)
+        return from_numpy((arr - mean) / std)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
@@ -169,7 +170,7 @@ class Flatten:
                 f"Flatten: start_dim ({self.start_dim}) cannot come after end_dim ({self.end_dim})"
             )
         shape = arr.shape[:start] + (-1,) + arr.shape[end + 1 :] if arr.ndim else (1,)
-        return Tensor._make(arr.reshape(shape))
+        return from_numpy(arr.reshape(shape))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(start_dim={self.start_dim}, end_dim={self.end_dim})"
@@ -384,7 +385,7 @@ class RandomCrop:
         if self.pad_if_needed and h < th:
             arr = _pad(arr, (0, th - h, 0, th - h), self.fill, self.padding_mode, "RandomCrop")
         i, j, th, tw = self.get_params(arr, self.size, self.generator)
-        return Tensor._make(np.ascontiguousarray(arr[..., i : i + th, j : j + tw]))
+        return from_numpy(np.ascontiguousarray(arr[..., i : i + th, j : j + tw]))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
@@ -410,8 +411,8 @@ class RandomHorizontalFlip:
     def __call__(self, img: Any) -> Tensor:
         arr = _image(img, type(self).__name__)
         if _rng(self.generator).random() < self.p:
-            return Tensor._make(np.flip(arr, self._axis).copy())
-        return img if isinstance(img, Tensor) else Tensor._make(arr)
+            return from_numpy(np.flip(arr, self._axis).copy())
+        return img if isinstance(img, Tensor) else from_numpy(arr)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
@@ -510,4 +511,4 @@ def random_crop_flip_batch(
     left = r.integers(0, wp - tw + 1, n)
     flip = r.random(n) < flip_p
     out = crop_flip_batch(padded, top, left, (th, tw), flip)
-    return Tensor._make(out) if isinstance(images, Tensor) else out
+    return from_numpy(out) if isinstance(images, Tensor) else out

@@ -1,9 +1,11 @@
 """Safe extraction and reading of (possibly compressed) tar archives, for dataset downloads.
 
 Every member is checked before anything is written: absolute paths, ``..`` components, links
-whose target is absolute or lies outside the archive, paths that run through a link, device files
-and FIFOs make the whole archive rejected with :class:`UnsafeArchiveError`, which names the
-archive, each bad member and why. ``safe_extract_tar`` extracts into a temporary directory beside
+whose target is absolute or lies outside the link's own top-level folder (the data set's folder:
+a link may not reach a sibling data set, nor be a top-level entry), hard links to anything but a
+file earlier in the archive, paths that run through a link, device files and FIFOs make the
+whole archive rejected with :class:`UnsafeArchiveError`, which names the archive, each bad
+member and why. ``safe_extract_tar`` extracts into a temporary directory beside
 the destination (with Python's ``"data"`` filter on top, which also re-checks paths against the
 real file system and strips special permission bits) and then moves each top-level entry into
 place with ``os.replace``, so a failed or interrupted extraction never leaves a partial tree under
@@ -61,8 +63,9 @@ def _resolve(base: list[str], target: str, links: set[str]) -> str | None:
     return "/".join(stack)
 
 
-def _problem(member: tarfile.TarInfo, links: set[str]) -> str | None:
-    """Why ``member`` is unsafe, or None. ``links`` holds the normalized link members so far."""
+def _problem(member: tarfile.TarInfo, links: set[str], files: set[str]) -> str | None:
+    """Why ``member`` is unsafe, or None. ``links`` and ``files`` hold the normalized names of
+    the link members and of the files (regular files and hard links to them) so far."""
     name = member.name
     if not name or "\x00" in name:
         return "empty or NUL-containing name"
@@ -88,8 +91,14 @@ def _problem(member: tarfile.TarInfo, links: set[str]) -> str | None:
         if _is_absolute(target):
             return f"{kind} to an absolute path {target!r} {refused}"
         base = parts[:-1] if member.issym() else []  # hardlink targets are archive paths
-        if _resolve(base, target, links) is None:
+        resolved = _resolve(base, target, links)
+        if resolved is None:
             return f"{kind} pointing outside the archive ({target!r})"
+        if member_parts(resolved)[:1] != parts[:1]:
+            return f"{kind} pointing outside its folder {parts[0]!r} ({target!r})"
+        if member.islnk() and resolved not in files:
+            # tarfile looks the target up among the earlier members (a KeyError otherwise)
+            return f"hardlink to {target!r}, which is not a file earlier in the archive"
         return None
     if not (member.isfile() or member.isdir()):
         return f"unsupported member type {member.type!r}"
@@ -102,11 +111,12 @@ class _Checker:
     def __init__(self, expect_top: Collection[str] | None = None) -> None:
         self.expect_top = expect_top
         self.links: set[str] = set()
+        self.files: set[str] = set()
         self.problems: list[str] = []
         self.top: list[str] = []
 
     def ok(self, member: tarfile.TarInfo) -> bool:
-        reason = _problem(member, self.links)
+        reason = _problem(member, self.links, self.files)
         parts = member_parts(member.name)
         if reason is None and parts and self.expect_top is not None:
             if parts[0] not in self.expect_top:
@@ -119,6 +129,8 @@ class _Checker:
             return True
         if member.issym() or member.islnk():
             self.links.add("/".join(parts))
+        if member.isfile() or member.islnk():  # (isfile is false for hard links)
+            self.files.add("/".join(parts))
         if parts[0] not in self.top:
             self.top.append(parts[0])
         return True
@@ -212,7 +224,7 @@ def safe_extract_tar(
                     tar.extractall(tmp, members=chosen, filter="data")
                 else:  # pragma: no cover - interpreters before the extraction filters
                     tar.extractall(tmp, members=chosen)
-            except (tarfile.TarError, EOFError) as e:
+            except (tarfile.TarError, EOFError, KeyError) as e:  # KeyError: a missing link target
                 raise UnsafeArchiveError(f"{archive}: extraction failed: {e}") from e
             for name in top:
                 _move_into_place(os.path.join(tmp, name), os.path.join(dest_dir, name), tmp)

@@ -5,17 +5,9 @@ python -m mytorch.core.ops
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import mytorch.core  # noqa: F401  (imports every op family, which registers its ops)
 import mytorch.core.functional  # noqa: F401
 from mytorch.core.autograd import registry
-
-# Packages built on core register their own fused ops when installed.
-for _name in ("mytorch.nn",):
-    if importlib.util.find_spec(_name) is not None:
-        importlib.import_module(_name)
 
 
 def main() -> None:

@@ -158,6 +158,24 @@ def _as4d(*arrays) -> list:
     return [a if a is None or a.ndim == 4 else a[:, :, None] for a in arrays]
 
 
+def conv_arrays(x: np.ndarray, w: np.ndarray, geom: tuple, out_hw: tuple) -> np.ndarray:
+    """The forward kernel of ``Convolution`` on plain arrays: no graph, no op observers.
+
+    ``x`` (N, C, H, W) or (N, C, L), ``w`` (O, C/G, kh, kw) or (O, C/G, k); ``geom`` and
+    ``out_hw`` as ``Convolution.apply`` receives them (its ``geom`` and ``out_hw`` keywords,
+    which ``observe_ops`` observers see). For tools that redo a convolution they observed, e.g.
+    on masks of the operands' non-zeros.
+
+    >>> conv_arrays(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), (1, 1, 0, 0, 1, 1, 1), (2, 2))
+    array([[[[4., 4.],
+             [4., 4.]]]])
+    """
+    flat = x.ndim == 3
+    x4, w4 = _as4d(x, w)
+    y, _ = _conv(x4, w4, None, out_hw, geom)
+    return y[:, :, 0] if flat else y
+
+
 # ----------------------------------------------------------------------------------------------
 # Functions
 # ----------------------------------------------------------------------------------------------

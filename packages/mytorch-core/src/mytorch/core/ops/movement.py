@@ -180,11 +180,59 @@ def reshape(input: Tensor, shape) -> Tensor:
     return _reshape(input, _infer_shape(shape, input.data.size, "reshape"))
 
 
+def _view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> tuple | None:
+    """Strides (in bytes) that show an array of ``old_shape``/``old_strides`` as ``new_shape``
+    without copying, or None when there are none (PyTorch's rule for ``view``).
+
+    The old dims fall into chunks, runs of dims laid out contiguously one after another; a
+    view may split or merge dims only within a chunk.
+    """
+    if not old_shape:
+        return (0,) * len(new_shape)
+    numel = math.prod(old_shape)
+    if numel == 0:  # no element to reach: any shape views it
+        return (0,) * len(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    base = old_strides[-1]  # stride of the innermost dim of the current chunk
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        if d == 0 or (old_shape[d - 1] != 1 and old_strides[d - 1] != tensor_numel * base):
+            # dims d.. of the chunk end here: fill new dims until they hold as many elements
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                base = old_strides[d - 1]
+                tensor_numel = view_numel = 1
+    return tuple(new_strides) if view_d == -1 else None
+
+
 def view(input: Tensor, shape) -> Tensor:
-    """Like ``reshape`` (NumPy returns a view whenever the memory layout allows one)."""
+    """``input``'s elements in a new ``shape``, sharing its memory (writes show in both).
+
+    Like PyTorch, only shapes that the memory layout allows: a dim may be split, and dims that
+    are contiguous with each other merged; otherwise use ``reshape``, which copies when needed.
+
+    >>> import mytorch.core as mt
+    >>> x = mt.zeros(2, 3)
+    >>> x.view(6)[4] = 1.0
+    >>> x.tolist()
+    [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
-    return _reshape(input, _infer_shape(shape, input.data.size, "view"))
+    shape = _infer_shape(shape, input.data.size, "view")
+    if _view_strides(input.data.shape, input.data.strides, shape) is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return _reshape(input, shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

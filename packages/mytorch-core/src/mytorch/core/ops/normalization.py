@@ -55,10 +55,10 @@ class BatchNorm(Function):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over x
         n = x.size // x.shape[1]  # values per channel
         if training:
-            mean = _channel_sum(x) / x.dtype.type(n)  # (C,)
+            mean = _channel_sum(x) / x.dtype.type(max(n, 1))  # (C,); 0 for an empty batch
             xmu = x - mean.reshape(shape)
-            var = _channel_sum(xmu * xmu) / x.dtype.type(n)  # biased: used to normalize
-            if running_mean is not None:
+            var = _channel_sum(xmu * xmu) / x.dtype.type(max(n, 1))  # biased: used to normalize
+            if running_mean is not None and n > 0:  # an empty batch has nothing to add
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 running_var *= 1 - momentum
@@ -190,7 +190,7 @@ def batch_norm(
     out = BatchNorm.apply(
         input, weight, bias, running_mean, running_var, bool(training), momentum, eps
     )
-    if training and running_mean is not None:
+    if training and running_mean is not None and input.numel() > 0:
         running_mean._version += 1
         running_var._version += 1
     return out

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.ops.resample import axis_taps
+from mytorch.core.ops.resample import _adaptive_bounds, _adaptive_taps, axis_taps
 from mytorch.core.tensor import Tensor
 
 __all__ = [
@@ -575,22 +575,6 @@ def _adaptive_sizes(input: Tensor, output_size, dims: int, op: str) -> tuple:
     return sizes
 
 
-def _bounds(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Adaptive windows along one axis: [floor(i * n / m), ceil((i + 1) * n / m))."""
-    i = np.arange(m)
-    return (i * n) // m, -((-(i + 1) * n) // m)
-
-
-def _adaptive_taps(n: int, m: int, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Averaging along one axis as taps: (K, m) indices and weights, K the widest window."""
-    start, end = _bounds(n, m)
-    k = int((end - start).max()) if m else 0
-    at = start + np.arange(k)[:, None]  # (K, m)
-    idx = np.minimum(at, end - 1)
-    weight = np.where(at < end, 1.0 / (end - start), 0.0).astype(dtype)
-    return idx, weight
-
-
 def _adaptive_avg(input: Tensor, sizes: tuple, dims: int) -> Tensor:
     spatial = input.shape[-dims:]
     if 0 in sizes:
@@ -646,7 +630,7 @@ class AdaptiveMaxPool(Function):
     def forward(ctx, x, in_shape, out_shape, sizes, return_indices):
         (h, w), (ho, wo) = sizes
         x3 = x.reshape(-1, h, w)
-        (hs, he), (ws, we) = _bounds(h, ho), _bounds(w, wo)
+        (hs, he), (ws, we) = _adaptive_bounds(h, ho), _adaptive_bounds(w, wo)
         rows = [np.minimum(hs + a, he - 1) for a in range(int((he - hs).max()))]
         cols = [np.minimum(ws + b, we - 1) for b in range(int((we - ws).max()))]
         # the max of each row of a window, then the max of those: separable, and the first

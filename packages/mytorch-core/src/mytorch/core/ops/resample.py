@@ -204,6 +204,22 @@ def axis_taps(input: Tensor, axis: int, idx: np.ndarray, weight: np.ndarray | No
 # ----------------------------------------------------------------------------------------------
 
 
+def _adaptive_bounds(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Adaptive windows along one axis: [floor(i * n / m), ceil((i + 1) * n / m))."""
+    i = np.arange(m)
+    return (i * n) // m, -((-(i + 1) * n) // m)
+
+
+def _adaptive_taps(n: int, m: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Averaging along one axis as taps: (K, m) indices and weights, K the widest window."""
+    start, end = _adaptive_bounds(n, m)
+    k = int((end - start).max()) if m else 0
+    at = start + np.arange(k)[:, None]  # (K, m)
+    idx = np.minimum(at, end - 1)
+    weight = np.where(at < end, 1.0 / (end - start), 0.0).astype(dtype)
+    return idx, weight
+
+
 def _nearest_scale(n: int, m: int, scale: float | None) -> np.float32:
     if scale is not None and scale > 0:
         return np.float32(1.0 / scale)
@@ -375,13 +391,6 @@ def interpolate(
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {want}D input")
     if mode != "nearest" and mode != "nearest-exact" and input.dtype.kind != "f":
         raise NotImplementedError(f"\"upsample_{mode}\" not implemented for '{input.dtype}'")
-    if mode == "area":
-        from mytorch.core.ops import pool
-
-        if input.ndim == 3:
-            return pool.adaptive_avg_pool1d(input, sizes)
-        if input.ndim == 4:
-            return pool.adaptive_avg_pool2d(input, sizes)
     out = input
     dt = input.dtype.type if input.dtype.kind == "f" else np.float32
     for axis, (n, m, s) in enumerate(zip(input.shape[2:], sizes, scales), start=2):
@@ -389,9 +398,7 @@ def interpolate(
             idx, weight = _nearest(n, m, s, mode == "nearest-exact", input.ndim == 4)
             if n == m and (idx[0] == np.arange(m)).all():
                 continue
-        elif mode == "area":
-            from mytorch.core.ops.pool import _adaptive_taps
-
+        elif mode == "area":  # adaptive average pooling
             if n == m:
                 continue
             idx, weight = _adaptive_taps(n, m, input.dtype)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
+from mytorch.core.grad_mode import no_grad
 from mytorch.core.ops.movement import cat
 from mytorch.core.tensor import Tensor
 
@@ -51,6 +50,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p.numel()
-        np.copyto(p.data, data[offset : offset + n].reshape(p.shape), casting="unsafe")
-        p._version += 1
+        with no_grad():
+            p.copy_(data[offset : offset + n].reshape(p.shape))
         offset += n

@@ -3,9 +3,9 @@
 prefers IMDB and falls back loudly to MovieReviews.
 """
 
-from mytorch.seq.datasets.archive import UnsafeArchiveError, safe_extract_tar
+from mytorch.core.data.archive import UnsafeArchiveError, safe_extract_tar
+from mytorch.core.data.download import DownloadError
 from mytorch.seq.datasets.base import TextClassificationDataset, default_root
-from mytorch.seq.datasets.download import DownloadError
 from mytorch.seq.datasets.imdb import IMDB, DatasetNotFoundError
 from mytorch.seq.datasets.movie_reviews import MovieReviews
 from mytorch.seq.datasets.sentiment import SentimentFallbackWarning, load_sentiment

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 
-from mytorch.seq.datasets.archive import read_tar_files
+from mytorch.core.data.archive import read_tar_files
+from mytorch.core.data.download import download_url, file_md5
+from mytorch.core.files import atomic_write
 from mytorch.seq.datasets.base import TextClassificationDataset, default_root
-from mytorch.seq.datasets.download import download_url, file_md5
 
 __all__ = ["IMDB", "DatasetNotFoundError"]
 
@@ -141,21 +141,8 @@ class IMDB(TextClassificationDataset):
             "texts": texts,
             "labels": labels,
         }
-        path = self._cache_path(split)
-        fd, tmp = tempfile.mkstemp(
-            dir=self.folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(obj, f, ensure_ascii=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        text = json.dumps(obj, ensure_ascii=False)
+        atomic_write(self._cache_path(split), lambda f: f.write(text.encode("utf-8")))
 
     # ------------------------------------------------------------------ download and parse
     def _prepare(self, download: bool) -> None:

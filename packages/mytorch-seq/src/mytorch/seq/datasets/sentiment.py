@@ -6,7 +6,7 @@ import os
 import sys
 import warnings
 
-from mytorch.seq.datasets.archive import UnsafeArchiveError
+from mytorch.core.data.archive import UnsafeArchiveError
 from mytorch.seq.datasets.base import TextClassificationDataset
 from mytorch.seq.datasets.imdb import IMDB
 from mytorch.seq.datasets.movie_reviews import MovieReviews

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from mytorch.core.creation import from_numpy
 from mytorch.core.random import Generator, rng
 from mytorch.core.tensor import Tensor
 from mytorch.seq.text.padding import as_id_array
@@ -43,7 +44,7 @@ def batchify(ids, batch_size: int) -> Tensor:
             f"batchify: {arr.size} ids are fewer than batch_size={batch_size}; nothing to batch"
         )
     cols = arr[: n * batch_size].reshape(batch_size, n)  # (B, S)
-    return Tensor._make(np.ascontiguousarray(cols.T))  # (S, B)
+    return from_numpy(np.ascontiguousarray(cols.T))  # (S, B)
 
 
 def get_batch(source: Tensor, i: int, bptt: int) -> tuple[Tensor, Tensor]:
@@ -62,7 +63,7 @@ def get_batch(source: Tensor, i: int, bptt: int) -> tuple[Tensor, Tensor]:
     seq_len = min(bptt, src.shape[0] - 1 - i)
     data = src[i : i + seq_len]  # (T, B)
     target = src[i + 1 : i + 1 + seq_len].reshape(-1)  # (T * B,)
-    return Tensor._make(data), Tensor._make(target)
+    return from_numpy(data), from_numpy(target)
 
 
 class LMBatcher:
@@ -137,4 +138,4 @@ class SeqDataLoader:
         stop = n - n % B if self.drop_last else n
         for b in range(0, stop, B):
             idx = order[b : b + B, None] * T + offsets  # (B, T)
-            yield Tensor._make(self.ids[idx]), Tensor._make(self.ids[idx + 1])
+            yield from_numpy(self.ids[idx]), from_numpy(self.ids[idx + 1])

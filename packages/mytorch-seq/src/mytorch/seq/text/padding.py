@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mytorch.core.creation import from_numpy
 from mytorch.core.tensor import Tensor
 
 __all__ = ["as_id_array", "pad_batch"]
@@ -73,4 +74,4 @@ def pad_batch(
         mask = pos >= (L - lengths)[:, None]  # (B, L)
     if arrays:
         out[mask] = np.concatenate(arrays)  # row-major fill keeps each row's order
-    return Tensor._make(out), Tensor._make(lengths)
+    return from_numpy(out), from_numpy(lengths)

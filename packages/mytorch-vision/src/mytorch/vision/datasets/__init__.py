@@ -6,7 +6,8 @@ offline fallback by ``source="auto"``. For CIFAR10 offline, use ``CIFAR10.synthe
 ``FakeData``.
 """
 
-from mytorch.vision.datasets.archive import UnsafeArchiveError, safe_extract_tar
+from mytorch.core.data.archive import UnsafeArchiveError, safe_extract_tar
+from mytorch.core.data.download import DownloadError
 from mytorch.vision.datasets.cifar import (
     CIFAR10,
     CIFARError,
@@ -14,7 +15,6 @@ from mytorch.vision.datasets.cifar import (
     parse_cifar_batch,
     read_cifar_batch,
 )
-from mytorch.vision.datasets.download import DownloadError
 from mytorch.vision.datasets.fakedata import FakeData
 from mytorch.vision.datasets.idx import IDXError, read_idx, read_idx_images, read_idx_labels
 from mytorch.vision.datasets.mnist import (

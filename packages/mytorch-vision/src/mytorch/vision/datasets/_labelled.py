@@ -5,8 +5,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from mytorch.core import Tensor
-from mytorch.vision.datasets.download import DownloadError, download_file
+from mytorch.core.creation import from_numpy
+from mytorch.core.data.download import DownloadError, download_file
 
 
 def transformed(dataset, img: Any, target: Any) -> tuple[Any, Any]:
@@ -55,7 +55,7 @@ class LabelledImages:
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         i = operator.index(index)
-        img = Tensor._make(self.data.data[i].copy())  # (H, W) or (H, W, C) uint8
+        img = from_numpy(self.data.data[i].copy())  # (H, W) or (H, W, C) uint8
         return transformed(self, img, int(self.targets.data[i]))
 
     def __repr__(self) -> str:

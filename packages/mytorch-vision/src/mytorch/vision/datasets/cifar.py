@@ -20,10 +20,11 @@ from collections.abc import Callable
 import numpy as np
 
 from mytorch.core import Tensor
+from mytorch.core.creation import from_numpy
 from mytorch.core.data import Dataset
+from mytorch.core.data.archive import safe_extract_tar
+from mytorch.core.data.download import is_cached
 from mytorch.vision.datasets._labelled import LabelledImages
-from mytorch.vision.datasets.archive import safe_extract_tar
-from mytorch.vision.datasets.download import is_cached
 from mytorch.vision.datasets.mnist import default_root
 
 __all__ = [
@@ -189,8 +190,8 @@ class CIFAR10(LabelledImages, Dataset):
         return ds
 
     def _set_arrays(self, images: np.ndarray, labels: np.ndarray, source: str) -> None:
-        self.data: Tensor = Tensor._make(images)  # (N, 32, 32, 3) uint8
-        self.targets: Tensor = Tensor._make(labels.astype(np.int64, copy=False))  # (N,) int64
+        self.data: Tensor = from_numpy(images)  # (N, 32, 32, 3) uint8
+        self.targets: Tensor = from_numpy(labels.astype(np.int64, copy=False))  # (N,) int64
         self.source = source
 
     # ------------------------------------------------------------------ files

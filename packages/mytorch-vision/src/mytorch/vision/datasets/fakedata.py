@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mytorch.core import Tensor
+from mytorch.core.creation import from_numpy
 from mytorch.core.data import Dataset
 from mytorch.vision.datasets._labelled import transformed
 
@@ -69,7 +69,7 @@ class FakeData(Dataset):
         i %= self.size
         rng = np.random.default_rng([self.seed, i + self.random_offset])
         c, h, w = self.image_size
-        img = Tensor._make(rng.integers(0, 256, (h, w, c), dtype=np.uint8))  # (H, W, C)
+        img = from_numpy(rng.integers(0, 256, (h, w, c), dtype=np.uint8))  # (H, W, C)
         return transformed(self, img, int(rng.integers(0, self.num_classes)))
 
     def __repr__(self) -> str:

@@ -18,8 +18,8 @@ import numpy as np
 import platformdirs
 
 from mytorch.core import Tensor, from_numpy
+from mytorch.core.data.download import DownloadError, is_cached
 from mytorch.vision.datasets._labelled import LabelledImages
-from mytorch.vision.datasets.download import DownloadError, is_cached
 from mytorch.vision.datasets.idx import IDXError, read_idx_images, read_idx_labels
 from mytorch.vision.datasets.sample import load_sample
 

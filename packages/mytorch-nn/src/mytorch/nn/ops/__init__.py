@@ -1,1 +1,0 @@
-"""Differentiable ops that the layers of mytorch.nn add to mytorch.core's (one module per family)."""
