@@ -6,7 +6,7 @@ import operator
 from typing import Any
 
 from mytorch.core import Tensor
-from mytorch.vision.datasets.download import DownloadError, download_file
+from mytorch.core.data.download import DownloadError, download_file
 
 
 def transformed(dataset, img: Any, target: Any) -> tuple[Any, Any]:
@@ -47,7 +47,9 @@ class LabelledImages:
                 timeout=self.download_timeout,
             )
         except DownloadError as e:
-            raise DownloadError(f"{self._name}: {e}\n{self._manual_help()}", e.failures) from e
+            raise DownloadError(
+                f"{self._name}: {e}\n{self._manual_help()}", e.failures, e.remembered
+            ) from e
 
     # ------------------------------------------------------------------ dataset protocol
     def __len__(self) -> int:

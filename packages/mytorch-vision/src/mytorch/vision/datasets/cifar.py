@@ -21,9 +21,9 @@ import numpy as np
 
 from mytorch.core import Tensor
 from mytorch.core.data import Dataset
+from mytorch.core.data.archive import safe_extract_tar
+from mytorch.core.data.download import is_cached
 from mytorch.vision.datasets._labelled import LabelledImages
-from mytorch.vision.datasets.archive import safe_extract_tar
-from mytorch.vision.datasets.download import is_cached
 from mytorch.vision.datasets.mnist import default_root
 
 __all__ = [
