@@ -14,10 +14,12 @@ million characters) is the training text and the first ``--val-chars`` character
 split (2,551 snippets; 60,000 by default) the validation text. The 114 characters of the
 training text, after <pad> and <unk>, are the vocabulary.
 
-Expected result with the defaults (6 epochs of 100 batches of 64 x 100 characters), on 2 busy
-CPU cores (one BLAS thread) at about 45,000 training characters/s: validation 2.41 bits per
-character (seed 0), down from 6.86 for a uniform guess over the vocabulary and 4.48 for the
-characters' frequencies, in about 90 s (14 s per epoch); by then the samples hold real words and
+Expected result with the defaults (6 epochs of 100 batches of 64 x 100 characters), on this
+machine's 2 CPU cores (one BLAS thread): validation 2.41 bits per character (seed 0), down from
+6.86 for a uniform guess over the vocabulary and 4.48 for the characters' frequencies, in 1.5-16
+minutes: 958 s measured (130-172 s per epoch, about 4,300 training characters/s) while other
+jobs crowded the 2 cores (load average 16-21), about 90 s (14 s per epoch, 45,000 characters/s)
+in an earlier measurement on a less busy machine; by then the samples hold real words and
 sentence shapes ("This movie will ... a great ... of the ...") among invented ones. Longer runs
 (``--max-batches 0``, more epochs, ``--hidden 256``) keep improving.
 

@@ -16,7 +16,9 @@ linear(800->128)-ReLU-linear(128->10). Adam (lr 1e-3, the gates' log-alphas at `
 Data: the 5,000-image MNIST sample bundled with mytorch-vision (4,000 train / 1,000 held-out test)
 by default; ``--source auto`` downloads full MNIST when it can.
 
-Expected result with the defaults on the sample, on 2 CPU cores in about 65 s (seeds 0 and 1):
+Expected result with the defaults on the sample (seeds 0 and 1), on this machine's 2 CPU cores
+in 1-6 minutes (344 s measured for seed 0 while other jobs crowded the 2 cores, load average
+15-21; about 65 s in an earlier measurement on a quieter machine):
     MLP: baseline 0.948-0.950 with 163,552-164,771 effective MACs per inference (of 535,040);
          L0 gates 0.945-0.948 with 27,439-27,620 (83% fewer, 43% less estimated energy)
     CNN: baseline 0.967 with 446,994-488,844 effective MACs (of 758,592); L0 gates 0.967-0.970

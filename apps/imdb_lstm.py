@@ -9,17 +9,19 @@ texts only. After each epoch it evaluates on the test set and saves a checkpoint
 continues a stopped run and ends with exactly the weights an uninterrupted run would have.
 
 Data: IMDB (25,000 train / 25,000 test reviews, truncated to 200 tokens) is downloaded and
-cached on first use. Without network access the run falls back, with a loud warning, to the
+cached on first use. Without network access the run falls back, with a one-line warning (the
+failure is remembered for 10 minutes, so later runs lose no time on it), to the
 MovieReviews dataset bundled with mytorch-seq (12,752 one-sentence Rotten Tomatoes snippets,
 10,201 train / 2,551 held-out test, truncated to 64 tokens; ``--source movie_reviews`` picks it
 on purpose). The majority class of MovieReviews (positive) is 57.8% of it.
 
 Expected result with the defaults (``--epochs 0`` means 10 epochs on MovieReviews, 5 on IMDB),
 on 2 CPU cores (one BLAS thread):
-    MovieReviews:  test accuracy 0.773-0.781 over seeds 0-2 on the 2,551 held-out snippets (the
-                   majority class gives 0.578), in 40-110 s (4-8 s per epoch at 30,000-70,000
-                   training tokens/s, depending on how busy the machine is), plus about 7 s of
-                   failed download attempts when offline
+    MovieReviews:  test accuracy 0.773-0.781 over seeds 0-2 on the 2,551 held-out snippets
+                   (0.777 for seed 0; the majority class gives 0.578), in 40 s to 4.5 minutes:
+                   251 s measured (14-33 s per epoch at 7,000-17,000 training tokens/s) while
+                   other jobs shared the 2 cores (load average 11-13), 40-110 s (30,000-70,000
+                   tokens/s) in earlier measurements on a quieter machine
     IMDB:          about 15 min on a busy machine (about 3 min per epoch: 2.3 min of training at
                    the 36,000 tokens/s measured on batches of 64 x 200 tokens, 45 s of evaluation
                    at 550 reviews/s); this model type usually reaches 0.85-0.88 on IMDB, but
