@@ -160,8 +160,10 @@ def test_success_forgets_the_failure_and_says_downloading_once(server, tmp_path,
 @pytest.mark.parametrize("value", ["soon", "-1", "nan"])
 def test_bad_retry_after_is_an_error(tmp_path, monkeypatch, value):
     monkeypatch.setenv(RETRY_AFTER_ENV, value)
-    with pytest.raises(ValueError, match="MYTORCH_DOWNLOAD_RETRY_AFTER|retry_after"):
+    with pytest.raises(ValueError, match=f"^{RETRY_AFTER_ENV} must be "):
         download_url([refused_url()], tmp_path / "data.bin", MD5)
+    with pytest.raises(ValueError, match="^retry_after must be >= 0 seconds, got -1"):
+        download_url([refused_url()], tmp_path / "data.bin", MD5, retry_after=-1)
 
 
 def _tar(path, members):

@@ -207,7 +207,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    """Why ``url`` failed, in a few words: the root cause, not the wrappers' repr."""
+    """Why an attempt failed, in a few words: the root cause, not the wrappers' repr."""
     import requests
 
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
@@ -242,18 +242,17 @@ def _summary(filename: str, failures: Sequence[tuple[str, str]]) -> str:
 def retry_after_seconds(retry_after: float | None = None) -> float:
     """How long a failed download is remembered: ``retry_after`` if given, else
     ``$MYTORCH_DOWNLOAD_RETRY_AFTER``, else 600 seconds. 0 means never skip an attempt."""
+    name = "retry_after"
     if retry_after is None:
-        text = os.environ.get(RETRY_AFTER_ENV, "").strip()
+        name, text = RETRY_AFTER_ENV, os.environ.get(RETRY_AFTER_ENV, "").strip()
         if not text:
             return DEFAULT_RETRY_AFTER
         try:
             retry_after = float(text)
         except ValueError:
-            raise ValueError(
-                f"{RETRY_AFTER_ENV} must be a number of seconds, got {text!r}"
-            ) from None
+            raise ValueError(f"{name} must be a number of seconds, got {text!r}") from None
     if not retry_after >= 0:  # also catches NaN
-        raise ValueError(f"retry_after must be >= 0 seconds, got {retry_after!r}")
+        raise ValueError(f"{name} must be >= 0 seconds, got {retry_after!r}")
     return float(retry_after)
 
 
