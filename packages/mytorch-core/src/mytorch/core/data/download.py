@@ -276,6 +276,7 @@ def _write_failures(directory: str, failures: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=_FAILURES, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(failures, f, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o644)  # readable by everyone sharing the cache, like the data files
         os.replace(tmp, path)
     except OSError:
         pass
