@@ -11,13 +11,14 @@ run and ends with exactly the weights an uninterrupted run would have (with a la
 test set's confusion matrix.
 
 Data: CIFAR-10 (50,000 train / 10,000 test) is downloaded (the binary version, 162 MB) and
-cached on first use. When the download fails the run says so loudly and switches to
+cached on first use. When the download fails the run says so in one line (the cause and where to
+place the archive; the failure is remembered for 10 minutes) and switches to
 ``CIFAR10.synthetic`` data (class colour patterns blended with noise, generated offline), so the
 file always runs; ``--synthetic`` picks that data on purpose (a smoke test, not a benchmark).
 
 Expected result with the defaults (``--epochs 0`` means 180 epochs on CIFAR-10, 4 on synthetic
-data), on 2 CPU cores at 65-80 training images/s (1.6-1.9 s per batch of 128 with 2 or 1 BLAS
-threads, where PyTorch takes 0.4-0.6 s):
+data), on 2 CPU cores at 65-80 training images/s when they are not shared (1.6-1.9 s per batch
+of 128 with 2 or 1 BLAS threads, where PyTorch takes 0.4-0.6 s):
     CIFAR-10:    test accuracy about 0.91-0.92 (He et al. report 91.25% for ResNet-20 with
                  this recipe and a step schedule) in about 1.7 days: 11-13 minutes per epoch
                  of 391 batches plus about 1 minute of testing. Both figures are estimates,
@@ -25,8 +26,11 @@ threads, where PyTorch takes 0.4-0.6 s):
                  could not be downloaded where these numbers were measured, and the full run
                  was not made. ``--epochs 30`` takes about 7 hours.
     synthetic:   test accuracy 1.0 on 500 synthetic test images after 4 epochs of 1,280
-                 images, in about 2-3 minutes (test accuracy trails the training accuracy for
-                 the first epochs, while BatchNorm's running statistics catch up with lr 0.1)
+                 images, in 2-4 minutes: 239 s measured (32-97 s per epoch, 13-40 images/s)
+                 while other jobs crowded this machine's 2 cores (load average 14-16), about
+                 2-3 minutes in earlier measurements on a quieter machine (test accuracy
+                 trails the training accuracy for the first epochs, while BatchNorm's running
+                 statistics catch up with lr 0.1)
 BLAS runs on one thread by default (``--threads``): on a machine busy with other work, more
 threads can be up to 10x slower (OpenBLAS's worker threads wait for a busy core).
 

@@ -22,12 +22,15 @@ test images); ``--source auto`` downloads full MNIST (60,000 / 10,000) and falls
 sample when offline.
 
 Expected result with the defaults (lenet5, resnet20 and shufflenet_v2_x0_5, 2 epochs each on
-the sample), on 2 CPU cores, in about 2.5 minutes:
+the sample), on this machine's 2 CPU cores, in 2.5-10 minutes: 9.5 minutes measured while other
+jobs crowded the 2 cores (load average about 16), about 2.5 minutes in an earlier measurement on
+a quieter machine. The accuracies were the same both times; seconds per epoch measured crowded
+(quiet in brackets):
 
     model                  parameters  test acc   s/epoch
-    lenet5                     61,706    0.8830       0.9
-    resnet20                  269,434    0.9290      36.4
-    shufflenet_v2_x0_5        351,610    0.7280      31.2
+    lenet5                     61,706    0.8830       2.1  (0.9)
+    resnet20                  269,434    0.9290     159.4  (36.4)
+    shufflenet_v2_x0_5        351,610    0.7280      84.8  (31.2)
 
 (LeNet-5's tanh and average pooling learn slowly at first; ShuffleNet's BatchNorm statistics
 need more than 2 epochs). A training step on a batch of 64 takes about 0.02 s for lenet5,
