@@ -14,10 +14,12 @@ million characters) is the training text and the first ``--val-chars`` character
 split (2,551 snippets; 60,000 by default) the validation text. The 114 characters of the
 training text, after <pad> and <unk>, are the vocabulary.
 
-Expected result with the defaults (6 epochs of 100 batches of 64 x 100 characters), on 2 busy
-CPU cores (one BLAS thread) at about 45,000 training characters/s: validation 2.41 bits per
-character (seed 0), down from 6.86 for a uniform guess over the vocabulary and 4.48 for the
-characters' frequencies, in about 90 s (14 s per epoch); by then the samples hold real words and
+Expected result with the defaults (6 epochs of 100 batches of 64 x 100 characters), on this
+machine's 2 CPU cores (one BLAS thread): validation 2.41 bits per character (seed 0), down from
+6.86 for a uniform guess over the vocabulary and 4.48 for the characters' frequencies, in 1.5-16
+minutes: 958 s measured (130-172 s per epoch, about 4,300 training characters/s) while other
+jobs crowded the 2 cores (load average 16-21), about 90 s (14 s per epoch, 45,000 characters/s)
+in an earlier measurement on a less busy machine; by then the samples hold real words and
 sentence shapes ("This movie will ... a great ... of the ...") among invented ones. Longer runs
 (``--max-batches 0``, more epochs, ``--hidden 256``) keep improving.
 
@@ -33,17 +35,16 @@ history, random state, vocabulary) and curves.png (training and validation bits 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import inspect
 import itertools
 import math
-import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import tyro
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -79,19 +80,31 @@ class Args:
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
 
 
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
+
+
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build a command line from the fields of ``Args``; each field's comment is its help."""
-    comments = dict(re.findall(r"^\s+(\w+):.*?#\s*(.*)$", inspect.getsource(Args), re.M))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        flags = ["--" + f.name.replace("_", "-")] + (["--" + f.name] if "_" in f.name else [])
-        kwargs = {"dest": f.name, "default": f.default, "help": comments.get(f.name)}
-        if isinstance(f.default, bool):
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs["type"] = type(f.default)
-        parser.add_argument(*flags, **kwargs)
-    return Args(**vars(parser.parse_args(argv)))
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 # ---------------------------------------------------------------- data
@@ -289,19 +302,20 @@ def main(argv: list[str] | None = None) -> None:
         model.train()
         loader_rng.manual_seed(args.seed * 100_003 + epoch)  # the windows of this epoch
         epoch_start = time.perf_counter()
-        loss_sum, seen = 0.0, 0
+        loss_sum, seen, last_loss = 0.0, 0, None
         batches = itertools.islice(loader, n_batches)
         # a live bar on a terminal (none when the output goes to a file or a pipe)
         bar = tqdm(batches, total=n_batches, desc=f"epoch {epoch + 1}", leave=False, disable=None)
         for i, (x, y) in enumerate(bar):  # (B, T), (B, T)
             loss = lm_loss(model, x, y)
+            last_loss = stop_if_diverged(loss.item(), last_loss, f"epoch {epoch + 1}, step {i + 1}")
             optimizer.zero_grad()
             loss.backward()
             if args.clip > 0:
                 clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
 
-            loss_sum += loss.item()
+            loss_sum += last_loss
             seen += 1
             if i % 10 == 0:
                 bar.set_postfix(bpc=f"{loss_sum / seen / math.log(2):.3f}")
@@ -324,6 +338,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"  sample: {sample!r}")
 
+        stop_if_diverged(last_loss, last_loss, f"the end of epoch {epoch + 1}", model)
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),

@@ -11,13 +11,14 @@ run and ends with exactly the weights an uninterrupted run would have (with a la
 test set's confusion matrix.
 
 Data: CIFAR-10 (50,000 train / 10,000 test) is downloaded (the binary version, 162 MB) and
-cached on first use. When the download fails the run says so loudly and switches to
+cached on first use. When the download fails the run says so in one line (the cause and where to
+place the archive; the failure is remembered for 10 minutes) and switches to
 ``CIFAR10.synthetic`` data (class colour patterns blended with noise, generated offline), so the
 file always runs; ``--synthetic`` picks that data on purpose (a smoke test, not a benchmark).
 
 Expected result with the defaults (``--epochs 0`` means 180 epochs on CIFAR-10, 4 on synthetic
-data), on 2 CPU cores at 65-80 training images/s (1.6-1.9 s per batch of 128 with 2 or 1 BLAS
-threads, where PyTorch takes 0.4-0.6 s):
+data), on 2 CPU cores at 65-80 training images/s when they are not shared (1.6-1.9 s per batch
+of 128 with 2 or 1 BLAS threads, where PyTorch takes 0.4-0.6 s):
     CIFAR-10:    test accuracy about 0.91-0.92 (He et al. report 91.25% for ResNet-20 with
                  this recipe and a step schedule) in about 1.7 days: 11-13 minutes per epoch
                  of 391 batches plus about 1 minute of testing. Both figures are estimates,
@@ -25,8 +26,11 @@ threads, where PyTorch takes 0.4-0.6 s):
                  could not be downloaded where these numbers were measured, and the full run
                  was not made. ``--epochs 30`` takes about 7 hours.
     synthetic:   test accuracy 1.0 on 500 synthetic test images after 4 epochs of 1,280
-                 images, in about 2-3 minutes (test accuracy trails the training accuracy for
-                 the first epochs, while BatchNorm's running statistics catch up with lr 0.1)
+                 images, in 2-4 minutes: 239 s measured (32-97 s per epoch, 13-40 images/s)
+                 while other jobs crowded this machine's 2 cores (load average 14-16), about
+                 2-3 minutes in earlier measurements on a quieter machine (test accuracy
+                 trails the training accuracy for the first epochs, while BatchNorm's running
+                 statistics catch up with lr 0.1)
 BLAS runs on one thread by default (``--threads``): on a machine busy with other work, more
 threads can be up to 10x slower (OpenBLAS's worker threads wait for a busy core).
 
@@ -44,18 +48,16 @@ epoch) and confusion.png (test set).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import inspect
 import itertools
 import math
-import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import tyro
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -64,7 +66,8 @@ import mytorch.core.functional as F
 import mytorch.nn as nn
 from mytorch.core import optim
 from mytorch.core.data import DataLoader, TensorDataset
-from mytorch.vision.datasets import CIFAR10, DownloadError
+from mytorch.core.data.download import DownloadError
+from mytorch.vision.datasets import CIFAR10, default_root
 from mytorch.vision.models import resnet20
 from mytorch.vision.transforms import random_crop_flip_batch
 
@@ -78,14 +81,18 @@ class Args:
     momentum: float = 0.9  # SGD momentum
     weight_decay: float = 1e-4  # L2 penalty on every parameter (5e-4 is the other usual value)
     warmup: int = 0  # epochs of linear lr warm-up from lr/10 before the cosine decay
-    augment: bool = True  # random crop (padding 4) and horizontal flip of every training image
+    augment: bool = True  # random crop (padding 4) and flip of every training image
     synthetic: bool = False  # use CIFAR10.synthetic data (offline); the fallback when offline
-    synthetic_size: list[int] = field(default_factory=lambda: [1280, 500])  # its train, test
+    synthetic_size: tuple[int, int] = (1280, 500)  # train and test images of synthetic data
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/cifar_resnet"  # where the checkpoint and figures go
     resume: bool = False  # continue from <out>/checkpoint.safetensors if it exists
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
 
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # per channel, of the 50,000 training images in [0, 1]
@@ -94,21 +101,26 @@ EVAL_BATCH = 250  # images per forward pass when evaluating (bounds the im2col b
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build a command line from the fields of ``Args``; each field's comment is its help."""
-    comments = dict(re.findall(r"^\s+(\w+):.*?#\s*(.*)$", inspect.getsource(Args), re.M))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
-        flags = ["--" + f.name.replace("_", "-")] + (["--" + f.name] if "_" in f.name else [])
-        kwargs = {"dest": f.name, "default": default, "help": comments.get(f.name)}
-        if isinstance(default, bool):
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif isinstance(default, list):
-            kwargs.update(type=type(default[0]), nargs=len(default))
-        else:
-            kwargs["type"] = type(default)
-        parser.add_argument(*flags, **kwargs)
-    return Args(**vars(parser.parse_args(argv)))
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_cifar(args: Args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
@@ -122,11 +134,12 @@ def load_cifar(args: Args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
             train = CIFAR10(root, train=True, download=True)
             test = CIFAR10(root, train=False, download=True)
             return (*train.arrays(channels_first=True), *test.arrays(channels_first=True), "full")
-        except DownloadError as e:
-            bar = "!" * 100
+        except DownloadError as e:  # one line: the cause, what is used instead, where files go
             print(
-                f"{bar}\nCIFAR-10 COULD NOT BE DOWNLOADED: THIS RUN USES SYNTHETIC DATA INSTEAD;"
-                f" its accuracy says nothing about CIFAR-10.\n{e}\n{bar}",
+                f"warning: {str(e).splitlines()[0]}. Using synthetic data instead: its accuracy "
+                f"says nothing about CIFAR-10. To use CIFAR-10, place {CIFAR10.filename} in "
+                f"{args.data_root or default_root()}, or pass --synthetic to use synthetic data "
+                "on purpose.",
                 file=sys.stderr,
                 flush=True,
             )
@@ -291,21 +304,22 @@ def main() -> None:
         augment_rng.manual_seed(args.seed * 100_003 + epoch + 50_000)  # its crops and flips
         lr = optimizer.param_groups[0]["lr"]
         epoch_start = time.perf_counter()
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, last_loss = 0.0, 0, 0, None
         batches = itertools.islice(loader, n_batches)
         # a live bar on a terminal (none when the output goes to a file or a pipe)
         bar = tqdm(batches, total=n_batches, desc=f"epoch {epoch + 1}", leave=False, disable=None)
-        for xb, yb in bar:  # xb (B, 3, 32, 32) uint8, yb (B,)
+        for i, (xb, yb) in enumerate(bar):  # xb (B, 3, 32, 32) uint8, yb (B,)
             images = xb.numpy()
             if args.augment:  # pad 4 with black, crop 32x32, flip half: one vectorized call
                 images = random_crop_flip_batch(images, padding=4, generator=augment_rng)
             logits = model(normalize(images))  # (B, 10)
             loss = F.cross_entropy(logits, yb)
+            last_loss = stop_if_diverged(loss.item(), last_loss, f"epoch {epoch + 1}, step {i + 1}")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
 
-            loss_sum += loss.item() * len(yb)
+            loss_sum += last_loss * len(yb)
             correct += (logits.argmax(dim=1) == yb).sum().item()
             seen += len(yb)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
@@ -332,6 +346,7 @@ def main() -> None:
             flush=True,
         )
 
+        stop_if_diverged(last_loss, last_loss, f"the end of epoch {epoch + 1}", model)
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),

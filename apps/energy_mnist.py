@@ -16,7 +16,9 @@ linear(800->128)-ReLU-linear(128->10). Adam (lr 1e-3, the gates' log-alphas at `
 Data: the 5,000-image MNIST sample bundled with mytorch-vision (4,000 train / 1,000 held-out test)
 by default; ``--source auto`` downloads full MNIST when it can.
 
-Expected result with the defaults on the sample, on 2 CPU cores in about 65 s (seeds 0 and 1):
+Expected result with the defaults on the sample (seeds 0 and 1), on this machine's 2 CPU cores
+in 1-6 minutes (344 s measured for seed 0 while other jobs crowded the 2 cores, load average
+15-21; about 65 s in an earlier measurement on a quieter machine):
     MLP: baseline 0.948-0.950 with 163,552-164,771 effective MACs per inference (of 535,040);
          L0 gates 0.945-0.948 with 27,439-27,620 (83% fewer, 43% less estimated energy)
     CNN: baseline 0.967 with 446,994-488,844 effective MACs (of 758,592); L0 gates 0.967-0.970
@@ -34,15 +36,15 @@ MACs per inference, sparsity per layer), results.json, and one energy report PNG
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import inspect
 import json
-import re
+import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import tyro
 from threadpoolctl import threadpool_limits
 
 import mytorch.core as mt
@@ -63,43 +65,49 @@ from mytorch.vision.datasets import MNIST
 @dataclass
 class Args:
     seed: int = 0  # seeds the weights, the gates' noise and the order of the training data
-    models: list[str] = field(default_factory=lambda: ["mlp", "cnn"])  # mlp and/or cnn
-    regularizer: str = "l0"  # l0 (gates + expected MACs) | activation (L1 of ReLU outputs)
+    models: list[Literal["mlp", "cnn"]] = field(default_factory=lambda: ["mlp", "cnn"])  # to train
+    regularizer: Literal["l0", "activation"] = "l0"  # l0: gates + expected MACs; activation: L1
     strengths: list[float] = field(default_factory=lambda: [1.0])  # regularizer strengths to try
     epochs_mlp: int = 30  # epochs for the MLP
     epochs_cnn: int = 8  # epochs for the CNN
     batch_size: int = 64  # images per optimizer step
     lr: float = 1e-3  # Adam learning rate of the weights
     gate_lr: float = 0.05  # Adam learning rate of the gates' log-alphas
-    source: str = "sample"  # sample (bundled, offline) | auto (download, else sample) | download
+    source: Literal["sample", "auto", "download"] = "sample"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/energy_mnist"  # where the figures and results go
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
 
 
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
+
+
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build a command line from the fields of ``Args``; each field's comment is its help."""
-    comments = dict(re.findall(r"^\s+(\w+):.*?#\s*(.*)$", inspect.getsource(Args), re.M))
-    choices = {"regularizer": ("l0", "activation"), "source": ("auto", "download", "sample")}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
-        flags = ["--" + f.name.replace("_", "-")] + (["--" + f.name] if "_" in f.name else [])
-        kwargs = {"dest": f.name, "default": default, "help": comments.get(f.name)}
-        if isinstance(default, list):
-            kwargs.update(type=type(default[0]), nargs="+")
-        else:
-            kwargs.update(type=type(default), choices=choices.get(f.name))
-        parser.add_argument(*flags, **kwargs)
-    args = Args(**vars(parser.parse_args(argv)))
-    for m in args.models:
-        if m not in ("mlp", "cnn"):
-            parser.error(f"--models: expected mlp and/or cnn, got {m!r}")
-    return args
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving results of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_mnist(args: Args, train: bool) -> tuple[mt.Tensor, mt.Tensor]:
@@ -136,7 +144,8 @@ def train(model: nn.Sequential, kind: str, strength: float, x, y, args: Args) ->
     use_act = act is not None and strength > 0
     epochs = args.epochs_mlp if kind == "mlp" else args.epochs_cnn
     n = len(y)
-    for _ in range(epochs):
+    last_loss = None
+    for epoch in range(epochs):
         model.train()
         order = mt.randperm(n).numpy()
         for b, start in enumerate(range(0, n, args.batch_size)):
@@ -150,11 +159,15 @@ def train(model: nn.Sequential, kind: str, strength: float, x, y, args: Args) ->
                 penalty = act.penalty()  # also clears what the hooks recorded
                 if use_act:
                     loss = loss + strength * penalty
+            where = f"{kind} (strength {strength:g}) epoch {epoch + 1}, step {b + 1}"
+            last_loss = stop_if_diverged(loss.item(), last_loss, where)
             opt.zero_grad()
             loss.backward()
             opt.step()
     if act is not None:
         act.remove()
+    if last_loss is not None:
+        stop_if_diverged(last_loss, last_loss, f"the end of {kind} training", model)
     return {"epochs": epochs}
 
 

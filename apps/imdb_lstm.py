@@ -9,17 +9,19 @@ texts only. After each epoch it evaluates on the test set and saves a checkpoint
 continues a stopped run and ends with exactly the weights an uninterrupted run would have.
 
 Data: IMDB (25,000 train / 25,000 test reviews, truncated to 200 tokens) is downloaded and
-cached on first use. Without network access the run falls back, with a loud warning, to the
+cached on first use. Without network access the run falls back, with a one-line warning (the
+failure is remembered for 10 minutes, so later runs lose no time on it), to the
 MovieReviews dataset bundled with mytorch-seq (12,752 one-sentence Rotten Tomatoes snippets,
 10,201 train / 2,551 held-out test, truncated to 64 tokens; ``--source movie_reviews`` picks it
 on purpose). The majority class of MovieReviews (positive) is 57.8% of it.
 
 Expected result with the defaults (``--epochs 0`` means 10 epochs on MovieReviews, 5 on IMDB),
 on 2 CPU cores (one BLAS thread):
-    MovieReviews:  test accuracy 0.773-0.781 over seeds 0-2 on the 2,551 held-out snippets (the
-                   majority class gives 0.578), in 40-110 s (4-8 s per epoch at 30,000-70,000
-                   training tokens/s, depending on how busy the machine is), plus about 7 s of
-                   failed download attempts when offline
+    MovieReviews:  test accuracy 0.773-0.781 over seeds 0-2 on the 2,551 held-out snippets
+                   (0.777 for seed 0; the majority class gives 0.578), in 40 s to 4.5 minutes:
+                   251 s measured (14-33 s per epoch at 7,000-17,000 training tokens/s) while
+                   other jobs shared the 2 cores (load average 11-13), 40-110 s (30,000-70,000
+                   tokens/s) in earlier measurements on a quieter machine
     IMDB:          about 15 min on a busy machine (about 3 min per epoch: 2.3 min of training at
                    the 36,000 tokens/s measured on batches of 64 x 200 tokens, 45 s of evaluation
                    at 550 reviews/s); this model type usually reaches 0.85-0.88 on IMDB, but
@@ -39,15 +41,16 @@ per epoch).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import inspect
-import re
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+import tyro
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -72,17 +75,21 @@ class Args:
     hidden: int = 64  # LSTM units per direction
     num_layers: int = 1  # stacked LSTM layers
     bidirectional: bool = True  # also read each review backwards
-    pooling: str = "max"  # max | mean over the valid steps' outputs, or last (final states)
+    pooling: Literal["max", "mean", "last"] = "max"  # over valid steps' outputs; last: final states
     dropout: float = 0.5  # dropout on the embeddings and on the pooled features
     max_len: int = 0  # keep this many tokens of each review; 0 = auto: 200 IMDB, 64 MovieReviews
     min_freq: int = 2  # words seen fewer times in the training texts become <unk>
     max_vocab: int = 30_000  # the most frequent words kept, specials included
-    source: str = "auto"  # auto (IMDB, else the bundled MovieReviews) | imdb | movie_reviews
+    source: Literal["auto", "imdb", "movie_reviews"] = "auto"  # auto: IMDB, else MovieReviews
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/imdb_lstm"  # where the checkpoint, vocabulary and figure go
     resume: bool = False  # continue from <out>/checkpoint.safetensors if it exists
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
 
 
 POOLINGS = ("max", "mean", "last")
@@ -92,19 +99,26 @@ POOL_SIZE = 50  # batches' worth of shuffled reviews sorted by length together
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build a command line from the fields of ``Args``; each field's comment is its help."""
-    comments = dict(re.findall(r"^\s+(\w+):.*?#\s*(.*)$", inspect.getsource(Args), re.M))
-    choices = {"pooling": POOLINGS, "source": ("auto", "imdb", "movie_reviews")}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        flags = ["--" + f.name.replace("_", "-")] + (["--" + f.name] if "_" in f.name else [])
-        kwargs = {"dest": f.name, "default": f.default, "help": comments.get(f.name)}
-        if isinstance(f.default, bool):
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs.update(type=type(f.default), choices=choices.get(f.name))
-        parser.add_argument(*flags, **kwargs)
-    return Args(**vars(parser.parse_args(argv)))
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 # ---------------------------------------------------------------- data
@@ -237,20 +251,21 @@ def train_epoch(
 ) -> tuple[float, float, int]:
     """One pass over ``batches``: (mean training loss, training accuracy, items seen)."""
     model.train()
-    loss_sum, correct, seen = 0.0, 0, 0
+    loss_sum, correct, seen, last_loss = 0.0, 0, 0, None
     # a live bar on a terminal (none when the output goes to a file or a pipe)
     bar = tqdm(batches, desc=desc, leave=False, disable=None)
     for i, index in enumerate(bar):
         x, lengths, y = collate(ids, labels, index)  # (B, L), (B,), (B,)
         logits = model(x, lengths)  # (B,)
         loss = F.binary_cross_entropy_with_logits(logits, y)
+        last_loss = stop_if_diverged(loss.item(), last_loss, f"{desc}, step {i + 1}")
         optimizer.zero_grad()
         loss.backward()
         if clip > 0:
             clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
 
-        loss_sum += loss.item() * len(index)
+        loss_sum += last_loss * len(index)
         correct += ((logits > 0).float() == y).sum().item()
         seen += len(index)
         if i % 10 == 0:
@@ -363,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
             f"  {seconds:.1f} s ({seen / seconds:,.0f} reviews/s, {tokens / seconds:,.0f} tokens/s)"
         )
 
+        stop_if_diverged(train_loss, train_loss, f"the end of epoch {epoch + 1}", model)
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),

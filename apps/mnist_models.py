@@ -22,12 +22,15 @@ test images); ``--source auto`` downloads full MNIST (60,000 / 10,000) and falls
 sample when offline.
 
 Expected result with the defaults (lenet5, resnet20 and shufflenet_v2_x0_5, 2 epochs each on
-the sample), on 2 CPU cores, in about 2.5 minutes:
+the sample), on this machine's 2 CPU cores, in 2.5-10 minutes: 9.5 minutes measured while other
+jobs crowded the 2 cores (load average about 16), about 2.5 minutes in an earlier measurement on
+a quieter machine. The accuracies were the same both times; seconds per epoch measured crowded
+(quiet in brackets):
 
     model                  parameters  test acc   s/epoch
-    lenet5                     61,706    0.8830       0.9
-    resnet20                  269,434    0.9290      36.4
-    shufflenet_v2_x0_5        351,610    0.7280      31.2
+    lenet5                     61,706    0.8830       2.1  (0.9)
+    resnet20                  269,434    0.9290     159.4  (36.4)
+    shufflenet_v2_x0_5        351,610    0.7280      84.8  (31.2)
 
 (LeNet-5's tanh and average pooling learn slowly at first; ShuffleNet's BatchNorm statistics
 need more than 2 epochs). A training step on a batch of 64 takes about 0.02 s for lenet5,
@@ -38,8 +41,8 @@ work, ``OPENBLAS_NUM_THREADS=1`` avoids slowdowns of up to 10x.
 
 Run:
     uv run apps/mnist_models.py                                  # the quick default comparison
-    uv run apps/mnist_models.py --models lenet5,resnet18 --epochs 3
-    uv run apps/mnist_models.py --models mobilenet_v2,efficientnet_b0 --max-batches 20
+    uv run apps/mnist_models.py --models lenet5 resnet18 --epochs 3
+    uv run apps/mnist_models.py --models mobilenet_v2 efficientnet_b0 --max-batches 20
     uv run apps/mnist_models.py --help                           # every option
 
 Writes to ``--out`` (default runs/mnist_models): results.json (one entry per model, with its
@@ -49,17 +52,17 @@ history; ``--resume`` skips models already there with the same settings) and com
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import inspect
 import itertools
 import json
-import re
+import math
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+import tyro
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -71,20 +74,27 @@ from mytorch.core.data import DataLoader, TensorDataset
 from mytorch.vision import models
 from mytorch.vision.datasets import MNIST
 
+ModelName = Literal[tuple(models.list_models())]  # every name of the model zoo
+DEFAULT_MODELS = ["lenet5", "resnet20", "shufflenet_v2_x0_5"]
+
 
 @dataclass
 class Args:
-    models: str = "lenet5,resnet20,shufflenet_v2_x0_5"  # comma-separated zoo names
+    models: list[ModelName] = field(default_factory=lambda: list(DEFAULT_MODELS))  # zoo names
     epochs: int = 2  # epochs to train each model
     seed: int = 0  # seeds every model's initial weights, dropout and the order of the data
     batch_size: int = 64  # images per optimizer step
     lr: float = 1e-3  # Adam's peak learning rate (a cosine schedule takes it to 0)
-    source: str = "sample"  # sample (bundled, offline) | auto (download, else sample) | download
+    source: Literal["sample", "auto", "download"] = "sample"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/mnist_models"  # where results.json and comparison.png go
     resume: bool = False  # keep the models already in <out>/results.json with these settings
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
 
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of the 60,000 training images' pixels scaled to [0, 1]
@@ -94,30 +104,26 @@ RESULT_KEYS = ("epochs", "seed", "batch_size", "lr", "source", "max_batches")
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build a command line from the fields of ``Args``; each field's comment is its help."""
-    comments = dict(re.findall(r"^\s+(\w+):.*?#\s*(.*)$", inspect.getsource(Args), re.M))
-    choices = {"source": ("sample", "auto", "download")}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        flags = ["--" + f.name.replace("_", "-")] + (["--" + f.name] if "_" in f.name else [])
-        kwargs = {"dest": f.name, "default": f.default, "help": comments.get(f.name)}
-        if isinstance(f.default, bool):
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs.update(type=type(f.default), choices=choices.get(f.name))
-        parser.add_argument(*flags, **kwargs)
-    args = Args(**vars(parser.parse_args(argv)))
-    unknown = [name for name in model_names(args) if name not in models.list_models()]
-    if unknown or not model_names(args):
-        parser.error(
-            f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(models.list_models())}"
-        )
-    return args
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
 
 
-def model_names(args: Args) -> list[str]:
-    return [name.strip().lower() for name in args.models.split(",") if name.strip()]
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving results of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_mnist(args: Args, train: bool, source: str) -> tuple[mt.Tensor, mt.Tensor, str]:
@@ -188,20 +194,23 @@ def train_one(name: str, args: Args, data: tuple) -> dict:
         model.train()
         loader_rng.manual_seed(args.seed * 100_003 + epoch)  # every model sees the same batches
         epoch_start = time.perf_counter()
-        loss_sum, seen = 0.0, 0
+        loss_sum, seen, last_loss = 0.0, 0, None
         batches = itertools.islice(loader, n_batches)
         bar = tqdm(batches, total=n_batches, desc=f"{name} {epoch + 1}", leave=False, disable=None)
-        for xb, yb in bar:  # xb (B, 1, 28, 28), yb (B,)
+        for i, (xb, yb) in enumerate(bar):  # xb (B, 1, 28, 28), yb (B,)
             loss = F.cross_entropy(model(xb), yb)
+            where = f"{name} epoch {epoch + 1}, step {i + 1}"
+            last_loss = stop_if_diverged(loss.item(), last_loss, where)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(yb)
+            loss_sum += last_loss * len(yb)
             seen += len(yb)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
         bar.close()
         scheduler.step()
         seconds = time.perf_counter() - epoch_start
+        stop_if_diverged(last_loss, last_loss, f"the end of {name} epoch {epoch + 1}", model)
         test_loss, test_acc = evaluate(model, x_test, y_test)
         for key, value in zip(history, (loss_sum / seen, test_loss, test_acc, seconds)):
             history[key].append(value)
@@ -278,7 +287,7 @@ def main() -> None:
         print(f"resumed from {results_path}: {', '.join(done) or 'nothing with these settings'}")
 
     results = []
-    for name in model_names(args):
+    for name in args.models:
         if name in done:
             results.append(done[name])
             continue

@@ -44,10 +44,12 @@ def test_pruning_gated_units_leaves_the_outputs_unchanged(app, kind):
     assert not first.weight.data[::3].any() and first.weight.data[1::3].all()
 
 
-def test_command_line_rejects_unknown_models(app, capsys):
+def test_command_line_rejects_unknown_models(app, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
     with pytest.raises(SystemExit):
         app.parse_args(["--models", "rnn"])
-    assert "expected mlp and/or cnn" in capsys.readouterr().err
+    assert "invalid choice 'rnn' for argument '--models'" in capsys.readouterr().err
+    assert app.parse_args(["--models", "cnn", "mlp"]).models == ["cnn", "mlp"]
 
 
 def test_regularized_mlp_needs_far_fewer_effective_macs(app, tmp_path, capsys):

@@ -100,7 +100,7 @@ def test_collate_pads_and_keeps_lengths(app):
 
 
 def test_command_line_parses_every_field(app):
-    argv = "--epochs 3 --lr 0.01 --hidden 32 --no-bidirectional --pooling mean --max_len 50"
+    argv = "--epochs 3 --lr 0.01 --hidden 32 --no-bidirectional --pooling mean --max-len 50"
     argv += " --max-batches 5 --resume --source movie_reviews --num-layers 2"
     assert app.parse_args(argv.split()) == app.Args(
         epochs=3,
@@ -116,10 +116,11 @@ def test_command_line_parses_every_field(app):
     )
 
 
-def test_command_line_rejects_unknown_pooling(app, capsys):
+def test_command_line_rejects_unknown_pooling(app, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
     with pytest.raises(SystemExit):
         app.parse_args(["--pooling", "attention"])
-    assert "invalid choice: 'attention'" in capsys.readouterr().err
+    assert "invalid choice 'attention' for argument '--pooling'" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- the model

@@ -72,14 +72,14 @@ def test_preprocessing_gives_normalized_single_channel_images(sample):
 
 def test_command_line_parses_every_field(app, monkeypatch):
     argv = "--epochs 3 --optimizer momentum --lr 0.02 --channels 8 16 --hidden 32 --dropout 0.1"
-    argv += " --batchnorm --schedule constant --resume --max_batches 5 --data-root /tmp/x"
+    argv += " --batchnorm --schedule constant --resume --max-batches 5 --data-root /tmp/x"
     argv += " --batch-size 32 --seed 4 --out /tmp/o"
     monkeypatch.setattr(sys, "argv", ["mnist_cnn.py", *argv.split()])
     assert app.parse_args() == app.Args(
         epochs=3,
         optimizer="momentum",
         lr=0.02,
-        channels=[8, 16],
+        channels=(8, 16),
         hidden=32,
         dropout=0.1,
         batchnorm=True,
@@ -96,12 +96,13 @@ def test_command_line_parses_every_field(app, monkeypatch):
 @pytest.mark.parametrize(
     "argv,error",
     [
-        (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
-        (["--schedule", "step"], "invalid choice: 'step'"),
-        (["--channels", "8"], "expected 2 arguments"),
+        (["--optimizer", "lbfgs"], "invalid choice 'lbfgs' for argument '--optimizer'"),
+        (["--schedule", "step"], "invalid choice 'step' for argument '--schedule'"),
+        (["--channels", "8"], "Missing value for argument '--channels'. Expected 2 values."),
     ],
 )
 def test_command_line_rejects_bad_values(app, monkeypatch, capsys, argv, error):
+    monkeypatch.setenv("COLUMNS", "400")
     monkeypatch.setattr(sys, "argv", ["mnist_cnn.py", *argv])
     with pytest.raises(SystemExit):
         app.parse_args()
@@ -127,7 +128,7 @@ def test_default_model_is_the_documented_cnn(app):
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_model_variants(app, batchnorm, dropout):
     model = app.make_model(
-        app.Args(channels=[4, 8], hidden=16, dropout=dropout, batchnorm=batchnorm)
+        app.Args(channels=(4, 8), hidden=16, dropout=dropout, batchnorm=batchnorm)
     )
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert [m.num_features for m in norms] == ([4, 8] if batchnorm else [])
@@ -141,7 +142,7 @@ def test_model_variants(app, batchnorm, dropout):
 def test_evaluate_batches_agree_with_one_pass(app, sample):
     _, _, x_test, y_test = sample
     mt.manual_seed(0)
-    model = app.make_model(app.Args(channels=[4, 8], hidden=16))
+    model = app.make_model(app.Args(channels=(4, 8), hidden=16))
     x, y = x_test[:700], y_test[:700]  # more than one evaluation batch, and a partial one
     loss, acc, preds, probs = app.evaluate(model, x, y)
     with mt.no_grad():
@@ -217,7 +218,7 @@ def test_smoke_run_prints_accuracy_and_writes_outputs(one_epoch_run):
     assert checkpoint["model"]["7.weight"].shape == (32, 16 * 25)
     assert checkpoint["optimizer"]["state"]  # Adam's moments are saved too
     assert checkpoint["scheduler"]["last_epoch"] == 1
-    assert checkpoint["args"]["channels"] == [8, 16]
+    assert checkpoint["args"]["channels"] == (8, 16)
 
 
 def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
@@ -254,7 +255,7 @@ def test_cosine_schedule_survives_a_checkpoint(app, tmp_path):
     """The scheduler state the app saves brings a new scheduler to the same point."""
 
     def make():
-        model = app.make_model(app.Args(channels=[2, 2], hidden=4))
+        model = app.make_model(app.Args(channels=(2, 2), hidden=4))
         opt = app.OPTIMIZERS["adam"](model.parameters(), lr=1e-3)
         return opt, app.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5)
 

@@ -70,7 +70,7 @@ def test_preprocessing_normalizes_flat_float32_rows(sample):
 
 def test_command_line_parses_every_field(app, monkeypatch):
     argv = "--epochs 3 --optimizer momentum --lr 0.02 --hidden 64 32 --dropout 0.1"
-    argv += " --init xavier --resume --max_batches 5 --data-root /tmp/x"
+    argv += " --init xavier --resume --max-batches 5 --data-root /tmp/x"
     monkeypatch.setattr(sys, "argv", ["mnist_fc.py", *argv.split()])
     args = app.parse_args()
     assert args == app.Args(
@@ -87,10 +87,11 @@ def test_command_line_parses_every_field(app, monkeypatch):
 
 
 def test_command_line_rejects_unknown_optimizer(app, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "400")
     monkeypatch.setattr(sys, "argv", ["mnist_fc.py", "--optimizer", "lbfgs"])
     with pytest.raises(SystemExit):
         app.parse_args()
-    assert "invalid choice: 'lbfgs'" in capsys.readouterr().err
+    assert "invalid choice 'lbfgs' for argument '--optimizer'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
@@ -208,3 +209,27 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(one_epoch_run, tmp_pat
         )
         assert not np.allclose(after_one[name].numpy(), weight.numpy()), f"{name} did not train"
     assert resumed["history"]["train_loss"] == pytest.approx(straight["history"]["train_loss"])
+
+
+def test_a_diverging_run_stops_with_a_message_and_saves_nothing(tmp_path):
+    """An absurd learning rate: the run ends at the first non-finite loss, saying where and the
+    last finite loss, with exit status 1 and no checkpoint of the NaN weights."""
+    out = tmp_path / "diverged"
+    argv = ["--optimizer", "sgd", "--lr", "1e30", "--epochs", "2", "--max-batches", "8"]
+    proc = subprocess.run(
+        [sys.executable, str(APP), "--source", "sample", *argv, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    last_line = proc.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"error: the training loss became (nan|inf) at epoch 1, step [2-8] \(last finite loss "
+        r"\d+\.\d{4}\); stopped without saving a checkpoint of these weights "
+        r"\(try a smaller --lr\)",
+        last_line,
+    ), last_line
+    assert not (out / "checkpoint.safetensors").exists()
+    assert "epoch   1/2" not in proc.stdout  # it stopped inside the first epoch

@@ -67,7 +67,7 @@ def test_held_out_set_is_fixed_and_never_trained_on(app):
 
 def test_command_line_parses_every_field(app, monkeypatch):
     argv = "--digits 3 --d-model 32 --heads 4 --layers 2 --ff 64 --steps 10 --lr 0.01"
-    argv += " --warmup 5 --test_size 50 --eval-every 5 --resume --threads 2 --seed 7"
+    argv += " --warmup 5 --test-size 50 --eval-every 5 --resume --threads 2 --seed 7"
     monkeypatch.setattr(sys, "argv", ["toy_transformer.py", *argv.split()])
     assert app.parse_args() == app.Args(
         digits=3, d_model=32, heads=4, layers=2, ff=64, steps=10, lr=0.01, warmup=5,

@@ -304,7 +304,7 @@ def test_imdb_checksum_mismatch_leaves_no_file(tmp_path, fast_imdb, imdb_mirror)
     with pytest.raises(DownloadError, match="checksum mismatch: expected md5 0{32}") as info:
         IMDB(tmp_path, split="train")
     assert info.value.failures[0][0] == imdb_mirror.url()
-    assert files_under(tmp_path) == []
+    assert files_under(tmp_path) == ["IMDB/.mytorch-download-failures.json"]  # no partial file
 
 
 def test_imdb_retries_server_errors(tmp_path, fast_imdb, imdb_mirror):
@@ -320,12 +320,14 @@ def test_imdb_all_mirrors_down_names_every_url(tmp_path, fast_imdb, imdb_mirror)
     fast_imdb.mirrors = [dead, missing]
     with pytest.raises(DownloadError) as info:
         IMDB(tmp_path, split="train")
-    msg = str(info.value)
-    assert "could not download aclImdb_v1.tar.gz from any mirror (2 URLs tried)" in msg
-    assert dead in msg and "ConnectionError" in msg and "(after 2 attempts)" in msg
-    assert missing in msg and "HTTP 404" in msg
+    first = str(info.value).splitlines()[0]  # every cause, whole, on one line
+    assert first == (
+        f"IMDB: could not download aclImdb_v1.tar.gz from any of 2 URLs ({dead}: connection "
+        f"refused; {missing}: HTTP 404 not here)"
+    )
     assert [url for url, _ in info.value.failures] == [dead, missing]
-    assert files_under(tmp_path) == []
+    assert f"place it in {tmp_path / 'IMDB'}" in str(info.value)
+    assert files_under(tmp_path) == ["IMDB/.mytorch-download-failures.json"]
 
 
 @pytest.mark.parametrize(
@@ -453,12 +455,28 @@ def test_load_sentiment_imdb(tmp_path, fast_imdb, imdb_mirror):
 
 
 def test_load_sentiment_falls_back_loudly(tmp_path, fast_imdb, capsys):
-    with pytest.warns(SentimentFallbackWarning, match="USING THE BUNDLED MovieReviews"):
+    with pytest.warns(SentimentFallbackWarning, match="Using the bundled MovieReviews") as caught:
         train, test, name = load_sentiment("auto", root=tmp_path)
     assert name == "movie_reviews"
     assert isinstance(train, MovieReviews) and (len(train), len(test)) == (10201, 2551)
-    err = capsys.readouterr().err
-    assert "WARNING: IMDB could not be loaded (DownloadError" in err and "!!!!" in err
+    assert len(caught) == 1  # one warning, on one line, with the cause and the folder
+    message = str(caught[0].message)
+    assert "\n" not in message and message.startswith("IMDB: could not download aclImdb_v1.tar.gz")
+    assert "connection refused" in message and f"in {tmp_path / 'IMDB'}, or pass" in message
+    assert "<root>" not in message
+    assert capsys.readouterr().err == ""  # nothing else printed
+
+
+def test_load_sentiment_remembers_the_failure(tmp_path, fast_imdb, imdb_mirror, capsys):
+    fast_imdb.mirrors = [imdb_mirror.url("nothing-here.tar.gz")]  # a 404, not retried
+    with pytest.warns(SentimentFallbackWarning, match=r"HTTP 404 not here\. Using the bundled"):
+        load_sentiment("auto", root=tmp_path)
+    assert len(imdb_mirror.requests) == 1
+    with pytest.warns(SentimentFallbackWarning) as caught:  # the next run, within the window
+        load_sentiment("auto", root=tmp_path)
+    assert len(caught) == 1 and "ago; not retried for" in str(caught[0].message)
+    assert len(imdb_mirror.requests) == 1  # no network attempt
+    assert capsys.readouterr().err == ""
 
 
 def test_load_sentiment_imdb_only_raises(tmp_path, fast_imdb):

@@ -104,17 +104,40 @@ def test_auto_falls_back_loudly_when_mirrors_are_down(tmp_path, fast_mnist, help
     fast_mnist.mirrors = [helpers.dead_url(), helpers.dead_url()]
     with pytest.warns(
         SampleFallbackWarning,
-        match=r"full MNIST dataset could not be downloaded.*BUNDLED 5,000-IMAGE MNIST SAMPLE",
-    ):
+        match=r"could not download .* connection refused\. Using the bundled 5,000-image MNIST sample",
+    ) as caught:
         ds = MNIST(tmp_path, train=True)  # source="auto" is the default
-    err = capsys.readouterr().err
-    assert "WARNING: the full MNIST dataset could not be downloaded" in err
-    assert "4,000 train" in err
+    assert len(caught) == 1  # one warning, on one line, saying where the files go
+    message = str(caught[0].message)
+    assert "\n" not in message and "4,000 train" in message
+    assert f"in {tmp_path / 'MNIST' / 'raw'}, or pass source='sample'" in message
+    assert capsys.readouterr().err == ""  # nothing else printed
     assert ds.source == "sample" and len(ds) == 4000
     img, target = ds[0]
     assert img.shape == (28, 28) and isinstance(target, int)
     raw = tmp_path / "MNIST" / "raw"
-    assert not raw.exists() or os.listdir(raw) == []  # nothing partial left behind
+    assert os.listdir(raw) == [".mytorch-download-failures.json"]  # nothing partial left behind
+
+
+def test_auto_fallback_is_remembered(tmp_path, fast_mnist, mirror, capsys, monkeypatch):
+    monkeypatch.delenv("MYTORCH_DOWNLOAD_RETRY_AFTER", raising=False)
+    mirror.files.clear()  # every file is a 404: not retried
+    fast_mnist.mirrors = [mirror.url]
+    with pytest.warns(SampleFallbackWarning, match=r"HTTP 404 not here\. Using the bundled"):
+        MNIST(tmp_path)
+    assert len(mirror.requests) == 1
+    with pytest.warns(SampleFallbackWarning) as caught:  # the next run, within the window
+        ds = MNIST(tmp_path)
+    assert len(caught) == 1 and ds.source == "sample"
+    message = str(caught[0].message)
+    assert "\n" not in message and "ago; not retried for" in message
+    assert f"place {', '.join(n for n, _ in fast_mnist.resources[:-1])} and " in message
+    assert len(mirror.requests) == 1  # no network attempt
+    monkeypatch.setenv("MYTORCH_DOWNLOAD_RETRY_AFTER", "0")
+    with pytest.warns(SampleFallbackWarning):
+        MNIST(tmp_path)
+    assert len(mirror.requests) == 2  # retried on request
+    assert capsys.readouterr().err == ""
 
 
 def test_auto_uses_full_data_when_download_works(tmp_path, fast_mnist, mirror):

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 
 from mytorch.core.data.archive import read_tar_files
-from mytorch.core.data.download import download_url, file_md5
+from mytorch.core.data.download import DownloadError, download_url, is_cached
 from mytorch.core.files import atomic_write
 from mytorch.seq.datasets.base import TextClassificationDataset, default_root
 
@@ -91,7 +91,7 @@ class IMDB(TextClassificationDataset):
     ) -> None:
         if split not in _SPLITS:
             raise ValueError(f"IMDB: split must be one of {_SPLITS}, got {split!r}")
-        self.root = os.path.expanduser(os.fspath(root if root is not None else default_root()))
+        self.root = self.resolve_root(root)
         cached = self._read_cache(split)
         if cached is None:
             self._prepare(download)
@@ -101,9 +101,26 @@ class IMDB(TextClassificationDataset):
         super().__init__(cached[0], cached[1], split, transform, target_transform)
 
     # ------------------------------------------------------------------ files
+    @staticmethod
+    def resolve_root(root: str | os.PathLike | None = None) -> str:
+        """The cache directory ``root`` stands for (``default_root()`` when None)."""
+        return os.path.expanduser(os.fspath(root if root is not None else default_root()))
+
+    @classmethod
+    def folder_for(cls, root: str | os.PathLike | None = None) -> str:
+        """Where the archive and the parsed splits live for ``root``: ``<root>/IMDB``."""
+        return os.path.join(cls.resolve_root(root), "IMDB")
+
     @property
     def folder(self) -> str:
-        return os.path.join(self.root, "IMDB")
+        return self.folder_for(self.root)
+
+    def manual_help(self) -> str:
+        """How to make the dataset available without network access (one line)."""
+        return (
+            f"To use IMDB without network access, download {self.filename} (md5 {self.md5}) "
+            f"from {self.mirrors[0]} and place it in {self.folder}"
+        )
 
     @property
     def archive_path(self) -> str:
@@ -147,23 +164,26 @@ class IMDB(TextClassificationDataset):
     # ------------------------------------------------------------------ download and parse
     def _prepare(self, download: bool) -> None:
         """Make sure the archive is here (downloading it if allowed), then cache both splits."""
-        if not (
-            os.path.isfile(self.archive_path) and file_md5(self.archive_path) == self.md5.lower()
-        ):
+        if not is_cached(self.folder, self.filename, self.md5):
             if not download:
                 raise DatasetNotFoundError(
                     f"IMDB: dataset not found in {self.folder} (no parsed cache and no "
-                    f"{self.filename} with md5 {self.md5}). Use download=True, or download it "
-                    f"by hand from {self.mirrors[0]} into that folder."
+                    f"{self.filename} with md5 {self.md5}). Use download=True.\n"
+                    f"{self.manual_help()}"
                 )
-            download_url(
-                self.mirrors,
-                self.archive_path,
-                self.md5,
-                retries=self.download_retries,
-                backoff=self.download_backoff,
-                timeout=self.download_timeout,
-            )
+            try:
+                download_url(
+                    self.mirrors,
+                    self.archive_path,
+                    self.md5,
+                    retries=self.download_retries,
+                    backoff=self.download_backoff,
+                    timeout=self.download_timeout,
+                )
+            except DownloadError as e:
+                raise DownloadError(
+                    f"IMDB: {e}\n{self.manual_help()}", e.failures, e.remembered
+                ) from e
         self._parse_archive()
 
     def _parse_archive(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 
 from mytorch.core.data.archive import UnsafeArchiveError
@@ -29,8 +28,8 @@ def load_sentiment(
 
     ``source="imdb"`` loads :class:`IMDB` (downloading it if needed and ``download``) or raises;
     ``"movie_reviews"`` loads the bundled :class:`MovieReviews`; ``"auto"`` tries IMDB and, when
-    that fails, warns loudly (a :class:`SentimentFallbackWarning` and a banner on stderr) and
-    falls back to MovieReviews. ``name`` is ``"imdb"`` or ``"movie_reviews"``: what was loaded.
+    that fails, warns once (a one-line :class:`SentimentFallbackWarning` giving the cause and
+    the folder to place the archive in) and falls back to MovieReviews. ``name`` is ``"imdb"`` or ``"movie_reviews"``: what was loaded.
 
     >>> train, test, name = load_sentiment("movie_reviews")
     >>> name, len(train), len(test)
@@ -46,18 +45,18 @@ def load_sentiment(
         except (RuntimeError, OSError, UnsafeArchiveError) as e:
             if source == "imdb":
                 raise
-            _warn_fallback(e)
+            _warn_fallback(e, IMDB.folder_for(root))
     return MovieReviews(root, split="train"), MovieReviews(root, split="test"), "movie_reviews"
 
 
-def _warn_fallback(error: BaseException) -> None:
-    bar = "!" * 78
+def _warn_fallback(error: BaseException, folder: str) -> None:
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if not first.startswith("IMDB:"):
+        first = f"IMDB could not be loaded ({type(error).__name__}: {first})"
     message = (
-        f"IMDB could not be loaded ({type(error).__name__}: {first}). USING THE BUNDLED "
-        "MovieReviews DATASET INSTEAD (12,752 short Rotten Tomatoes snippets, not IMDB's 50,000 "
-        "long reviews): accuracies will not match IMDB numbers. Fix network access (or place "
-        f"{IMDB.filename} in <root>/IMDB/), or pass source='movie_reviews' to use it on purpose."
+        f"{first}. Using the bundled MovieReviews dataset instead (12,752 short Rotten Tomatoes "
+        "snippets, not IMDB's 50,000 long reviews): accuracies will not match IMDB numbers. To "
+        f"use IMDB, place {IMDB.filename} (from {IMDB.mirrors[0]}) in {folder}, or pass "
+        "source='movie_reviews' to use MovieReviews on purpose."
     )
-    print(f"\n{bar}\nWARNING: {message}\n{bar}\n", file=sys.stderr, flush=True)
     warnings.warn(message, SentimentFallbackWarning, stacklevel=3)

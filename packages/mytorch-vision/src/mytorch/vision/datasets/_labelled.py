@@ -47,7 +47,9 @@ class LabelledImages:
                 timeout=self.download_timeout,
             )
         except DownloadError as e:
-            raise DownloadError(f"{self._name}: {e}\n{self._manual_help()}", e.failures) from e
+            raise DownloadError(
+                f"{self._name}: {e}\n{self._manual_help()}", e.failures, e.remembered
+            ) from e
 
     # ------------------------------------------------------------------ dataset protocol
     def __len__(self) -> int:

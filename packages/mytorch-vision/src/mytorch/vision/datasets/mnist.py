@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Callable
 
@@ -198,17 +197,21 @@ class MNIST(LabelledImages):
         return images, labels
 
     def _warn_fallback(self, error: BaseException) -> None:
-        bar = "!" * 78
+        """One warning, one line: why the download failed, what is used instead, and where
+        the files go to use the full dataset."""
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not first.startswith(f"{self._name}:"):
+            first = f"{self._name}: {first}"
+        names = [name for name, _ in self.resources]
+        files = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        n_sample = "4,000 train" if self.train else "1,000 test"
+        n_full = "60,000" if self.train else "10,000"
         message = (
-            f"the full {self._name} dataset could not be downloaded ({first}). "
-            f"USING THE BUNDLED 5,000-IMAGE MNIST SAMPLE INSTEAD "
-            f"({'4,000 train' if self.train else '1,000 test'} images, not the full "
-            f"{'60,000' if self.train else '10,000'}): results will not match full-MNIST "
-            f"numbers. To get the full dataset, fix network access or place the four .gz "
-            f"files in {self.raw_folder}; pass source='sample' to use the sample on purpose."
+            f"{first}. Using the bundled 5,000-image MNIST sample instead ({n_sample} images, "
+            f"not the full {n_full}): results will not match full-MNIST numbers. To use the "
+            f"full dataset, place {files} in {self.raw_folder}, or pass source='sample' to "
+            "use the sample on purpose."
         )
-        print(f"\n{bar}\nWARNING: {message}\n{bar}\n", file=sys.stderr, flush=True)
         warnings.warn(message, SampleFallbackWarning, stacklevel=3)
 
 
