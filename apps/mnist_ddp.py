@@ -40,6 +40,8 @@ accuracy per epoch, with the throughput in the title).
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,32 @@ class Args:
 
 LEARNING_RATES = {"adam": 1e-3, "momentum": 0.05}
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved. Every rank gets the
+    same ``loss`` (averaged over the ranks) and the same weights, so all ranks stop together."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_mnist(args: Args, train: bool) -> tuple[mt.Tensor, mt.Tensor]:
@@ -148,7 +176,7 @@ def save_curves(history: dict, title: str, path: Path) -> None:
 
 
 def main() -> None:
-    args = tyro.cli(Args)
+    args = parse_args()
     threadpool_limits(limits=args.threads)
     dist.init_process_group(backend="mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -195,7 +223,7 @@ def main() -> None:
             f"{n_params:,} parameters in {len(model.bucket_sizes)} gradient bucket(s)"
         )
 
-    train_seconds, images = 0.0, 0
+    train_seconds, images, last_loss = 0.0, 0, None
     for epoch in range(start_epoch, args.epochs):
         sampler.set_epoch(epoch)  # a new order, the same on every rank
         mt.manual_seed(args.seed * 100_003 + epoch * 1_009 + rank)  # this rank's dropout masks
@@ -208,6 +236,11 @@ def main() -> None:
                 break
             logits = model(xb)  # (per_rank, 10)
             loss = F.cross_entropy(logits, yb)
+            mean_loss = mt.tensor([loss.item()], dtype=mt.float64)
+            dist.all_reduce(mean_loss, op=dist.ReduceOp.AVG)  # non-finite on any rank: on all
+            last_loss = stop_if_diverged(
+                mean_loss.item(), last_loss, f"epoch {epoch + 1}, step {i + 1}"
+            )
             optimizer.zero_grad()
             loss.backward()  # gradients averaged over the ranks, bucket by bucket
             optimizer.step()
@@ -231,6 +264,7 @@ def main() -> None:
                 f"epoch {epoch + 1:3d}/{args.epochs}  train loss {loss_sum / seen:.4f} "
                 f"(rank 0)  test loss {test_loss:.4f} acc {test_acc:.4f}  {seconds:.1f} s"
             )
+        stop_if_diverged(last_loss, last_loss, f"the end of epoch {epoch + 1}", model)
         state = {
             "model": model.module.state_dict(),
             "optimizer": optimizer.state_dict(),
