@@ -1,0 +1,216 @@
+"""Sparse COO matrices and their product with dense matrices, in O(nnz) time and memory.
+
+A ``SparseTensor`` holds ``indices`` (2, nnz) int64 and ``values`` (nnz,), a Tensor that can
+require grad, for a matrix of ``size`` (m, n). As in PyTorch, duplicate coordinates are allowed
+and mean their sum; ``mm(A, B)`` is ``A.to_dense() @ B`` without ever forming the dense matrix,
+and is differentiable in both ``A.values()`` and ``B``.
+
+>>> import mytorch.core as mt
+>>> from mytorch.core import sparse
+>>> a = sparse.sparse_coo_tensor(mt.tensor([[0, 1, 1], [2, 0, 0]]), mt.tensor([1.0, 2.0, 3.0]), (2, 3))
+>>> sparse.mm(a, mt.ones(3, 2)).tolist()
+[[1.0, 1.0], [5.0, 5.0]]
+>>> a.to_dense().tolist()
+[[0.0, 0.0, 1.0], [5.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mytorch.core.autograd import Function
+from mytorch.core.ops.indexing import IndexSelect, _add_rows
+from mytorch.core.tensor import Tensor
+
+__all__ = ["SparseTensor", "sparse_coo_tensor", "mm"]
+
+
+def _sum_into_rows(n_rows: int, row: np.ndarray, contrib: np.ndarray) -> np.ndarray:
+    """(n_rows, F): out[r] = sum of contrib[k] (nnz, F) over the k with row[k] == r."""
+    out = np.zeros((n_rows,) + contrib.shape[1:], contrib.dtype)
+    if row.size == 0:
+        return out
+    if row.size > 1 and np.all(row[1:] >= row[:-1]):  # sorted (coalesced): no argsort needed
+        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+        out[row[starts]] = np.add.reduceat(contrib, starts, axis=0)
+        return out
+    _add_rows(out, row, contrib)
+    return out
+
+
+class SparseMM(Function):
+    """out (m, F) = A @ B with A given as (values, row, col);  dvalues = rowwise dot(g[row], B[col]),  dB = A^T @ g"""
+
+    @staticmethod
+    def forward(ctx, values, dense, row, col, n_rows):
+        ctx.n_cols = dense.shape[0]
+        ctx.save_for_backward(values, dense, row, col)
+        contrib = dense[col]  # (nnz, F)
+        contrib *= values.reshape((-1,) + (1,) * (dense.ndim - 1))
+        return _sum_into_rows(n_rows, row, contrib)
+
+    @staticmethod
+    def backward(ctx, g):
+        values, dense, row, col = ctx.saved_tensors
+        need_values, need_dense, _, _, _ = ctx.needs_input_grad
+        r, c = row.data, col.data
+        dvalues = ddense = None
+        if need_values:  # (nnz,) one dot product per stored entry, never (m, n)
+            picked = IndexSelect.apply(g, 0, r) * IndexSelect.apply(dense, 0, c)  # (nnz, F)
+            dvalues = picked.reshape(picked.shape[0], -1).sum(1)
+        if need_dense:
+            ddense = SparseMM.apply(values, g, c, r, ctx.n_cols)
+        return dvalues, ddense, None, None, None
+
+
+class SparseTensor:
+    """A sparse (m, n) matrix in coordinate (COO) format; see ``sparse_coo_tensor``."""
+
+    def __init__(self, indices: np.ndarray, values: Tensor, size: tuple[int, int]) -> None:
+        self._indices = indices
+        self._values = values
+        self.shape = tuple(int(s) for s in size)
+        self._coalesced = False
+
+    # ---- PyTorch's accessors
+    def indices(self) -> Tensor:
+        """(2, nnz) int64 coordinates: row indices, then column indices."""
+        return Tensor._make(self._indices)
+
+    def values(self) -> Tensor:
+        """(nnz,) the stored values (keeps its autograd history)."""
+        return self._values
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return 2
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    @property
+    def dtype(self):
+        return self._values.dtype
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._values.requires_grad
+
+    @property
+    def is_sparse(self) -> bool:
+        return True
+
+    def _nnz(self) -> int:
+        return int(self._indices.shape[1])
+
+    def is_coalesced(self) -> bool:
+        return self._coalesced
+
+    def coalesce(self) -> SparseTensor:
+        """Duplicates summed and entries sorted by (row, column); differentiable in values."""
+        if self._coalesced:
+            return self
+        row, col = self._indices
+        key = row * self.shape[1] + col
+        uniq, inverse = np.unique(key, return_inverse=True)
+        summed = _index_add_values(self._values, inverse, uniq.size)
+        idx = np.stack([uniq // self.shape[1], uniq % self.shape[1]]).astype(np.int64)
+        out = SparseTensor(idx, summed, self.shape)
+        out._coalesced = True
+        return out
+
+    def t(self) -> SparseTensor:
+        """The transpose (n, m), sharing values."""
+        return SparseTensor(self._indices[::-1].copy(), self._values, self.shape[::-1])
+
+    def to_dense(self) -> Tensor:
+        """The dense (m, n) matrix; duplicates add up. Only for small matrices and tests."""
+        eye = Tensor._make(np.eye(self.shape[1], dtype=self._values.dtype))
+        return mm(self, eye)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return mm(self, other)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return mm(self, other)
+
+    def __repr__(self) -> str:
+        return (
+            f"SparseTensor(size={self.shape}, nnz={self._nnz()}, dtype={self.dtype}, "
+            f"layout=sparse_coo)"
+        )
+
+
+def _index_add_values(values: Tensor, inverse: np.ndarray, n: int) -> Tensor:
+    from mytorch.core.ops.indexing import index_add
+
+    zeros = Tensor._make(np.zeros(n, values.dtype))
+    return index_add(zeros, 0, Tensor._make(inverse.astype(np.int64)), values)
+
+
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, check_invariants: bool = True):
+    """A sparse (m, n) COO matrix with ``values[k]`` at ``(indices[0, k], indices[1, k])``.
+
+    ``size`` defaults to one past the largest index in each row of ``indices``. Duplicate
+    coordinates are kept and mean their sum (``coalesce()`` merges them).
+    """
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"sparse_coo_tensor: indices must be an integer tensor, got {idx.dtype}")
+    if idx.ndim != 2 or idx.shape[0] != 2:
+        raise RuntimeError(
+            f"sparse_coo_tensor: only 2-D sparse matrices are supported: indices must have "
+            f"shape (2, nnz), got {list(idx.shape)}"
+        )
+    if not isinstance(values, Tensor):
+        values = Tensor._make(np.asarray(values))
+    if dtype is not None:
+        values = values.to(dtype)
+    if values.ndim != 1 or values.shape[0] != idx.shape[1]:
+        raise RuntimeError(
+            f"sparse_coo_tensor: values must have shape ({idx.shape[1]},) to match indices "
+            f"{list(idx.shape)}, got {list(values.shape)}"
+        )
+    idx = idx.astype(np.int64, copy=False)
+    if size is None:
+        size = tuple(int(i.max()) + 1 if idx.shape[1] else 0 for i in idx)
+    size = tuple(int(s) for s in size)
+    if len(size) != 2:
+        raise RuntimeError(f"sparse_coo_tensor: size must have 2 entries, got {list(size)}")
+    if check_invariants and idx.shape[1]:
+        for d in range(2):
+            lo, hi = int(idx[d].min()), int(idx[d].max())
+            if lo < 0 or hi >= size[d]:
+                bad = lo if lo < 0 else hi
+                raise RuntimeError(
+                    f"sparse_coo_tensor: index {bad} in row {d} of indices is out of bounds for "
+                    f"size {list(size)}"
+                )
+    return SparseTensor(idx, values, size)
+
+
+def mm(mat1: SparseTensor, mat2: Tensor) -> Tensor:
+    """``mat1 @ mat2`` for a sparse (m, n) ``mat1`` and a dense (n, F) ``mat2``: dense (m, F).
+
+    Costs O(nnz * F); gradients flow to ``mat1.values()`` and ``mat2``.
+    """
+    if not isinstance(mat1, SparseTensor):
+        raise TypeError(f"sparse.mm: mat1 must be a SparseTensor, got {type(mat1).__name__}")
+    if not isinstance(mat2, Tensor):
+        raise TypeError(f"sparse.mm: mat2 must be a Tensor, got {type(mat2).__name__}")
+    if mat2.ndim != 2 or mat2.shape[0] != mat1.shape[1]:
+        raise RuntimeError(
+            f"sparse.mm: mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
+            f"{mat1.shape[1]} and {'x'.join(map(str, mat2.shape))})"
+        )
+    values = mat1._values
+    if values.dtype != mat2.dtype:
+        raise RuntimeError(
+            f"sparse.mm: expected mat1 and mat2 to have the same dtype, got {values.dtype} and "
+            f"{mat2.dtype}"
+        )
+    row, col = mat1._indices
+    return SparseMM.apply(values, mat2, row, col, mat1.shape[0])
