@@ -95,3 +95,22 @@ def test_bad_input_is_named():
     a = sparse.sparse_coo_tensor(mt.tensor([[0], [1]]), mt.ones(1), (2, 2))
     with pytest.raises(RuntimeError, match=r"cannot be multiplied \(2x2 and 3x1\)"):
         sparse.mm(a, mt.ones(3, 1))
+
+
+def test_multi_head_spmm_matches_per_head_dense_and_gradchecks():
+    heads = 3
+    v = mt.tensor(rng.standard_normal((7, heads)), dtype=mt.float64, requires_grad=True)
+    b = mt.tensor(rng.standard_normal((5, heads, 2)), dtype=mt.float64, requires_grad=True)
+    idx = mt.tensor(INDICES)
+
+    def f(values, dense):
+        return sparse.spmm(sparse.sparse_coo_tensor(idx, values, (4, 5)), dense)
+
+    out = f(v, b).detach().numpy()
+    for h in range(heads):
+        want = dense_of(v.detach().numpy()[:, h]) @ b.detach().numpy()[:, h]
+        np.testing.assert_allclose(out[:, h], want, rtol=1e-12)
+    assert gradcheck(f, (v, b))
+    assert gradgradcheck(f, (v, b))
+    with pytest.raises(RuntimeError, match="multi-head values need sparse.spmm"):
+        sparse.mm(sparse.sparse_coo_tensor(idx, v, (4, 5)), mt.ones(5, 2, dtype=mt.float64))

@@ -22,7 +22,7 @@ from mytorch.core.autograd import Function
 from mytorch.core.ops.indexing import IndexSelect
 from mytorch.core.tensor import Tensor
 
-__all__ = ["SparseTensor", "sparse_coo_tensor", "mm", "spmm"]
+__all__ = ["SparseTensor", "sparse_coo_tensor", "to_sparse", "mm", "spmm"]
 
 
 def _plan(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -36,17 +36,31 @@ def _plan(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, s[starts], starts
 
 
-def _segment_sum(contrib: np.ndarray, uniq: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
-    """(n, *rest): out[uniq[k]] = sum of the rows of ``contrib`` (nnz, *rest) in run k."""
-    out = np.zeros((n,) + contrib.shape[1:], contrib.dtype)
-    if contrib.shape[0] == 0:
+def _spmm_rows(
+    values: np.ndarray,
+    dense: np.ndarray,
+    col: np.ndarray,
+    uniq: np.ndarray,
+    starts: np.ndarray,
+    n_rows: int,
+) -> np.ndarray:
+    """(n_rows, *rest): out[uniq[k]] = sum over run k of values[e] * dense[col[e]], for entries
+    already in row order (``values`` (nnz, *heads), ``dense`` (n, *heads, C) or (n, F))."""
+    n = dense.shape[0]
+    rest = dense.shape[1:]
+    out = np.zeros((n_rows,) + rest, dense.dtype)
+    nnz = col.shape[0]
+    if nnz == 0:
         return out
-    flat = contrib.reshape(contrib.shape[0], -1)  # (nnz, F)
-    if flat.shape[1] >= 32:  # reduceat runs far faster along contiguous rows than down columns
-        summed = np.add.reduceat(np.ascontiguousarray(flat.T), starts, axis=1).T
-    else:
-        summed = np.add.reduceat(flat, starts, axis=0)
-    out.reshape(n, -1)[uniq] = summed
+    width = int(np.prod(rest)) if rest else 1
+    # Work on the transpose, feature-major: gathers and run sums then stream along contiguous
+    # rows (numpy's reduceat is many times slower down the columns of a wide matrix).
+    dense_t = np.ascontiguousarray(dense.reshape(n, width).T)  # (F, n)
+    contrib = np.take(dense_t, col, axis=1)  # (F, nnz)
+    v = values.reshape(nnz, -1).T  # (H or 1, nnz)
+    contrib.reshape(v.shape[0], -1, nnz)[...] *= v[:, None, :]
+    summed = np.add.reduceat(contrib, starts, axis=1)  # (F, runs)
+    out.reshape(n_rows, width)[uniq] = summed.T
     return out
 
 
@@ -61,10 +75,7 @@ class SparseMM(Function):
         ctx.save_for_backward(
             values, dense, row, col, order, uniq, starts, t_order, t_uniq, t_starts
         )
-        v = values[order]  # (nnz, *heads) in row order
-        contrib = dense[col[order]]  # (nnz, *rest) in row order
-        contrib *= v.reshape(v.shape + (1,) * (dense.ndim - v.ndim))
-        return _segment_sum(contrib, uniq, starts, n_rows)
+        return _spmm_rows(values[order], dense, col[order], uniq, starts, n_rows)
 
     @staticmethod
     def backward(ctx, g):
@@ -147,6 +158,18 @@ class SparseTensor:
         out._coalesced = True
         return out
 
+    def with_values(self, values: Tensor) -> SparseTensor:
+        """The same pattern (and its cached sort orders) holding other ``values`` (nnz, *)."""
+        if not isinstance(values, Tensor) or values.ndim < 1 or values.shape[0] != self._nnz():
+            raise RuntimeError(
+                f"with_values: values must be a Tensor with {self._nnz()} rows, got "
+                f"{getattr(values, 'shape', values)}"
+            )
+        out = SparseTensor(self._indices, values, self.shape)
+        out._coalesced = self._coalesced
+        out._plans = self._get_plans()
+        return out
+
     def t(self) -> SparseTensor:
         """The transpose (n, m), sharing values."""
         out = SparseTensor(self._indices[::-1].copy(), self._values, self.shape[::-1])
@@ -219,6 +242,21 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, check_invariant
                     f"size {list(size)}"
                 )
     return SparseTensor(idx, values, size)
+
+
+def to_sparse(input: Tensor) -> SparseTensor:
+    """The non-zero entries of a dense 2-D tensor as a coalesced COO matrix (like PyTorch's
+    ``Tensor.to_sparse()``); the values are copied, without autograd history."""
+    if not isinstance(input, Tensor) or input.ndim != 2:
+        raise RuntimeError(
+            f"to_sparse: expected a 2-D Tensor, got {getattr(input, 'shape', input)}"
+        )
+    a = input.detach().numpy()
+    row, col = np.nonzero(a)  # row-major order: sorted by (row, column)
+    idx = np.stack([row, col]).astype(np.int64)
+    out = SparseTensor(idx, Tensor._make(a[row, col].copy()), a.shape)
+    out._coalesced = True
+    return out
 
 
 def mm(mat1: SparseTensor, mat2: Tensor) -> Tensor:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 import mytorch.core as mt
-from mytorch.core import Tensor
+import mytorch.core.functional as F
+from mytorch.core import Tensor, sparse
 
 __all__ = [
     "add_remaining_self_loops",
@@ -26,6 +27,7 @@ __all__ = [
     "coalesce",
     "contains_self_loops",
     "degree",
+    "dropout_features",
     "is_undirected",
     "k_hop_subgraph",
     "maybe_num_nodes",
@@ -335,3 +337,22 @@ def to_dense_adj(
     rest = tuple(values.shape[1:])
     out = mt.zeros((num_graphs * n * n,) + rest, dtype=values.dtype).index_add(0, flat, values)
     return out.reshape((num_graphs, n, n) + rest)
+
+
+def dropout_features(x, p: float = 0.5, training: bool = True):
+    """Dropout on node features that may be a sparse COO matrix (``sparse.to_sparse(x)``).
+
+    For a sparse matrix only the stored values are dropped and rescaled: the zeros would stay
+    zero anyway, so this has the distribution of dense dropout at the cost of nnz, not N x F.
+    """
+    if isinstance(x, sparse.SparseTensor):
+        values = F.dropout(x.values(), p, training)
+        return sparse.sparse_coo_tensor(x.indices(), values, x.shape, check_invariants=False)
+    return F.dropout(x, p, training)
+
+
+def linear_features(x, weight: Tensor) -> Tensor:
+    """``x @ weight.T`` for dense or sparse COO node features x (N, F): (N, out)."""
+    if isinstance(x, sparse.SparseTensor):
+        return sparse.mm(x, weight.t())
+    return x @ weight.t()

@@ -20,7 +20,7 @@ from mytorch.core import Tensor, sparse
 from mytorch.graph.nn.inits import glorot, zeros
 from mytorch.graph.nn.message_passing import MessagePassing
 from mytorch.graph.utils import add_self_loops as _add_self_loops
-from mytorch.graph.utils import edge_array, remove_self_loops, softmax
+from mytorch.graph.utils import edge_array, linear_features, remove_self_loops, softmax
 from mytorch.nn import Linear, Parameter
 
 __all__ = ["GATConv"]
@@ -54,6 +54,7 @@ class GATConv(MessagePassing):
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops = add_self_loops
+        self._memo = self._adj = None  # edge structure reused between calls (see _edges)
         self.lin = Linear(in_channels, heads * out_channels, bias=False)
         self.att_src = Parameter(mt.empty(1, heads, out_channels))
         self.att_dst = Parameter(mt.empty(1, heads, out_channels))
@@ -67,28 +68,49 @@ class GATConv(MessagePassing):
         glorot(self.att_dst)
         zeros(self.bias)
 
-    def forward(self, x: Tensor, edge_index, return_attention_weights: bool | None = None):
-        """(N, heads * out) or (N, out); with ``return_attention_weights`` also
-        (edge_index with self-loops, alpha (E, heads))."""
+    def forward(self, x, edge_index, return_attention_weights: bool | None = None):
+        """x: (N, in) dense or a sparse COO matrix. Returns (N, heads * out) or (N, out); with
+        ``return_attention_weights`` also (edge_index with self-loops, alpha (E, heads))."""
         h, c = self.heads, self.out_channels
         n = x.shape[0]
-        x = self.lin(x).view(-1, h, c)  # (N, H, C)
+        x = linear_features(x, self.lin.weight).view(-1, h, c)  # (N, H, C)
         alpha_src = (x * self.att_src).sum(-1)  # (N, H)
         alpha_dst = (x * self.att_dst).sum(-1)  # (N, H)
-        if self.add_self_loops:
-            edge_index, _ = remove_self_loops(edge_index)
-            edge_index, _ = _add_self_loops(edge_index, num_nodes=n)
+        edge_index, adj = self._edges(edge_index, n)
         ei = edge_array(edge_index)
         src, dst = mt.from_numpy(ei[0]), mt.from_numpy(ei[1])
         alpha = self.edge_update(alpha_src[src], alpha_dst[dst], dst, n)  # (E, H)
         dropped = F.dropout(alpha, p=self.dropout, training=self.training)
+        self._adj = adj
         out = self.propagate(edge_index, x=x, alpha=dropped, size=(n, n))  # (N, H, C)
+        self._adj = None
         out = out.reshape(n, h * c) if self.concat else out.mean(1)  # (N, H*C) or (N, C)
         if self.bias is not None:
             out = out + self.bias
         if return_attention_weights:
             return out, (edge_index, alpha)
         return out
+
+    def _edges(self, edge_index, n: int):
+        """The edge list with self-loops and the (target, source) pattern of the attention
+        matrices; reused while the same edges come back (full-batch training)."""
+        ei = edge_array(edge_index)
+        memo = self._memo
+        if memo is not None and memo[0] == n and np.array_equal(memo[1], ei):
+            return memo[2], memo[3]
+        out = edge_index
+        if self.add_self_loops:
+            out, _ = remove_self_loops(out)
+            out, _ = _add_self_loops(out, num_nodes=n)
+        loops = edge_array(out)
+        pattern = sparse.sparse_coo_tensor(
+            mt.from_numpy(np.stack([loops[1], loops[0]])),
+            mt.zeros(loops.shape[1]),
+            (n, n),
+            check_invariants=False,
+        )
+        self._memo = (n, ei.copy(), out, pattern)
+        return out, pattern
 
     def edge_update(self, alpha_j: Tensor, alpha_i: Tensor, index: Tensor, size_i: int) -> Tensor:
         """(E, H) attention coefficients: a softmax over each target node's incoming edges."""
@@ -100,12 +122,14 @@ class GATConv(MessagePassing):
 
     def message_and_aggregate(self, edge_index, x: Tensor, alpha: Tensor, size=None) -> Tensor:
         """sum_j alpha_ij x_j for every head at once: one multi-head sparse product."""
-        ei = edge_array(edge_index)
-        n_src, n_dst = size if size is not None else (x.shape[0], x.shape[0])
-        adj = sparse.sparse_coo_tensor(
-            mt.from_numpy(np.stack([ei[1], ei[0]])), alpha, (n_dst, n_src), check_invariants=False
-        )
-        return sparse.spmm(adj, x)  # (N, H, C)
+        pattern = self._adj
+        if pattern is None:  # called on its own
+            ei = edge_array(edge_index)
+            n_src, n_dst = size if size is not None else (x.shape[0], x.shape[0])
+            pattern = sparse.sparse_coo_tensor(
+                mt.from_numpy(np.stack([ei[1], ei[0]])), alpha, (n_dst, n_src)
+            )
+        return sparse.spmm(pattern.with_values(alpha), x)  # (N, H, C)
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, heads={self.heads}"

@@ -16,7 +16,12 @@ import mytorch.core as mt
 from mytorch.core import Tensor, sparse
 from mytorch.graph.nn.inits import glorot, zeros
 from mytorch.graph.nn.message_passing import MessagePassing
-from mytorch.graph.utils import add_remaining_self_loops, edge_array, maybe_num_nodes
+from mytorch.graph.utils import (
+    add_remaining_self_loops,
+    edge_array,
+    linear_features,
+    maybe_num_nodes,
+)
 from mytorch.nn import Linear, Parameter
 
 __all__ = ["GCNConv", "gcn_norm"]
@@ -109,10 +114,11 @@ class GCNConv(MessagePassing):
             self._cached_norm = (ei, w, n)
         return ei, w
 
-    def forward(self, x: Tensor, edge_index, edge_weight: Tensor | None = None) -> Tensor:
+    def forward(self, x, edge_index, edge_weight: Tensor | None = None) -> Tensor:
+        """x: (N, in) dense, or a sparse COO matrix (e.g. bag-of-words features)."""
         n = x.shape[0]
         edge_index, edge_weight = self._normalized(edge_index, edge_weight, n, x.dtype)
-        x = self.lin(x)  # (N, out)
+        x = linear_features(x, self.lin.weight)  # (N, out)
         out = self.propagate(edge_index, x=x, edge_weight=edge_weight)
         return out if self.bias is None else out + self.bias
 
