@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from mytorch.core.autograd import Function
-from mytorch.core.ops.indexing import IndexSelect
 from mytorch.core.tensor import Tensor
 
 __all__ = ["SparseTensor", "sparse_coo_tensor", "to_sparse", "mm", "spmm"]
@@ -75,7 +74,9 @@ class SparseMM(Function):
         ctx.save_for_backward(
             values, dense, row, col, order, uniq, starts, t_order, t_uniq, t_starts
         )
-        return _spmm_rows(values[order], dense, col[order], uniq, starts, n_rows)
+        if order.size and not (order[0] == 0 and np.all(order[1:] > order[:-1])):
+            values, col = values[order], col[order]  # into row order (unless already there)
+        return _spmm_rows(values, dense, col, uniq, starts, n_rows)
 
     @staticmethod
     def backward(ctx, g):
@@ -83,14 +84,36 @@ class SparseMM(Function):
         need_values, need_dense = ctx.needs_input_grad[:2]
         r, c = row.data, col.data
         dvalues = ddense = None
+        plans = (order.data, uniq.data, starts.data, t_order.data, t_uniq.data, t_starts.data)
         if need_values:  # one dot product per stored entry (and head), never (m, n)
-            picked = IndexSelect.apply(g, 0, r) * IndexSelect.apply(dense, 0, c)  # (nnz, *rest)
-            shape = tuple(values.shape)
-            dvalues = picked.reshape(shape + (-1,)).sum(-1)
+            dvalues = SampledDot.apply(g, dense, r, c, values.shape, ctx.n_cols, *plans)
         if need_dense:
-            plans = (t_order.data, t_uniq.data, t_starts.data, order.data, uniq.data, starts.data)
-            ddense = SparseMM.apply(values, g, c, r, ctx.n_cols, *plans)
+            ddense = SparseMM.apply(values, g, c, r, ctx.n_cols, *plans[3:], *plans[:3])
         return (dvalues, ddense) + (None,) * 9
+
+
+class SampledDot(Function):
+    """out[k] = dot(a[row[k]], b[col[k]]) per stored entry (and head; the gradient of sparse values);  da = S @ b,  db = S^T @ a with S the sparse matrix of gout"""
+
+    @staticmethod
+    def forward(ctx, a, b, row, col, shape, n_cols, order, uniq, starts, t_order, t_uniq, t_starts):
+        ctx.n_rows, ctx.n_cols = a.shape[0], n_cols
+        ctx.save_for_backward(a, b, row, col, order, uniq, starts, t_order, t_uniq, t_starts)
+        nnz = row.shape[0]
+        heads = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        ga = a.reshape(a.shape[0], heads, -1)[row]  # (nnz, H, C)
+        gb = b.reshape(b.shape[0], heads, -1)[col]
+        return np.einsum("khc,khc->kh", ga, gb).reshape((nnz,) + tuple(shape[1:]))
+
+    @staticmethod
+    def backward(ctx, gout):
+        a, b, row, col, order, uniq, starts, t_order, t_uniq, t_starts = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad[:2]
+        r, c = row.data, col.data
+        plans = (order.data, uniq.data, starts.data, t_order.data, t_uniq.data, t_starts.data)
+        da = SparseMM.apply(gout, b, r, c, ctx.n_rows, *plans) if need_a else None
+        db = SparseMM.apply(gout, a, c, r, ctx.n_cols, *plans[3:], *plans[:3]) if need_b else None
+        return (da, db) + (None,) * 10
 
 
 class SparseTensor:

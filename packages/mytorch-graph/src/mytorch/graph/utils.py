@@ -346,8 +346,7 @@ def dropout_features(x, p: float = 0.5, training: bool = True):
     zero anyway, so this has the distribution of dense dropout at the cost of nnz, not N x F.
     """
     if isinstance(x, sparse.SparseTensor):
-        values = F.dropout(x.values(), p, training)
-        return sparse.sparse_coo_tensor(x.indices(), values, x.shape, check_invariants=False)
+        return x.with_values(F.dropout(x.values(), p, training))  # same pattern and sort order
     return F.dropout(x, p, training)
 
 

@@ -70,7 +70,8 @@ class GATConv(MessagePassing):
 
     def forward(self, x, edge_index, return_attention_weights: bool | None = None):
         """x: (N, in) dense or a sparse COO matrix. Returns (N, heads * out) or (N, out); with
-        ``return_attention_weights`` also (edge_index with self-loops, alpha (E, heads))."""
+        ``return_attention_weights`` also (edge_index with self-loops, sorted by target, and
+        alpha (E, heads), in that edge order)."""
         h, c = self.heads, self.out_channels
         n = x.shape[0]
         x = linear_features(x, self.lin.weight).view(-1, h, c)  # (N, H, C)
@@ -103,6 +104,9 @@ class GATConv(MessagePassing):
             out, _ = remove_self_loops(out)
             out, _ = _add_self_loops(out, num_nodes=n)
         loops = edge_array(out)
+        # Sorted by target, the per-node softmax and sums find their groups without sorting.
+        loops = loops[:, np.lexsort((loops[0], loops[1]))]
+        out = mt.from_numpy(np.ascontiguousarray(loops))
         pattern = sparse.sparse_coo_tensor(
             mt.from_numpy(np.stack([loops[1], loops[0]])),
             mt.zeros(loops.shape[1]),
