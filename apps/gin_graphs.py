@@ -11,8 +11,9 @@ The model is three GINConv layers (each a 2-layer MLP, hidden 32, batch norm, Re
 classifier on the concatenated sum-pooled outputs of every layer; Adam (lr 0.005), batches of
 32 graphs, 30 epochs, 80% of the graphs for training and 20% for test.
 
-Expected result with the defaults, measured on this machine (2 shared CPU cores, 1 BLAS
-thread): test accuracy about 0.9X on 200 held-out graphs, about XX s.
+Expected result with the defaults, measured on this machine (2 CPU cores shared with other busy
+processes, 1 BLAS thread): test accuracy 0.910 on the 200 held-out graphs (seed 0; chance is
+0.2), in about 290 s on the loaded machine.
 
 Run:
     uv run apps/gin_graphs.py                 # defaults

@@ -114,3 +114,19 @@ def test_multi_head_spmm_matches_per_head_dense_and_gradchecks():
     assert gradgradcheck(f, (v, b))
     with pytest.raises(RuntimeError, match="multi-head values need sparse.spmm"):
         sparse.mm(sparse.sparse_coo_tensor(idx, v, (4, 5)), mt.ones(5, 2, dtype=mt.float64))
+
+
+@pytest.mark.parametrize("nnz,rows", [(600, 12), (90, 40)])  # long runs, short runs
+def test_long_and_short_runs_match_dense_and_gradcheck(nnz, rows):
+    r, c = rng.integers(0, rows, nnz), rng.integers(0, 9, nnz)
+    v = mt.tensor(rng.standard_normal(nnz), dtype=mt.float64, requires_grad=True)
+    b = mt.tensor(rng.standard_normal((9, 5)), dtype=mt.float64, requires_grad=True)
+    idx = mt.tensor(np.stack([r, c]))
+
+    def f(values, dense):
+        return sparse.mm(sparse.sparse_coo_tensor(idx, values, (rows + 2, 9)), dense)
+
+    a = np.zeros((rows + 2, 9))
+    np.add.at(a, (r, c), v.detach().numpy())
+    np.testing.assert_allclose(f(v, b).detach().numpy(), a @ b.detach().numpy(), rtol=1e-10)
+    assert gradcheck(f, (v, b), random_directions=5)

@@ -45,21 +45,45 @@ def _spmm_rows(
 ) -> np.ndarray:
     """(n_rows, *rest): out[uniq[k]] = sum over run k of values[e] * dense[col[e]], for entries
     already in row order (``values`` (nnz, *heads), ``dense`` (n, *heads, C) or (n, F))."""
-    n = dense.shape[0]
-    rest = dense.shape[1:]
-    out = np.zeros((n_rows,) + rest, dense.dtype)
+    n, rest = dense.shape[0], dense.shape[1:]
     nnz = col.shape[0]
+    out = np.zeros((n_rows,) + rest, dense.dtype)
     if nnz == 0:
         return out
-    width = int(np.prod(rest)) if rest else 1
-    # Work on the transpose, feature-major: gathers and run sums then stream along contiguous
-    # rows (numpy's reduceat is many times slower down the columns of a wide matrix).
+    if nnz >= 10 * starts.shape[0]:  # long runs: a run sum per feature row is cheap enough
+        return _spmm_long_runs(values, dense, col, uniq, starts, out)
+    # Short runs are summed in buckets of similar length: a run of length L <= 2^b is padded to
+    # 2^b with a zero entry, so one gather and one sum over a (runs, 2^b, *rest) block handles
+    # the whole bucket (at most twice the entries; numpy's reduceat pays per run and column).
+    padded = np.concatenate([dense, np.zeros((1,) + rest, dense.dtype)])  # row n is zero
+    col_pad = np.append(col, n)
+    heads = values.shape[1:]
+    v_pad = np.concatenate([values, np.zeros((1,) + heads, values.dtype)])
+    lengths = np.diff(np.append(starts, nnz))  # (runs,)
+    bucket = np.ceil(np.log2(lengths)).astype(np.int64)  # lengths <= 2^bucket
+    runs = np.zeros((starts.shape[0],) + rest, dense.dtype)
+    trail = (1,) * (len(rest) - len(heads))
+    for b in np.unique(bucket):
+        sel = np.flatnonzero(bucket == b)
+        width = 1 << int(b)
+        pos = starts[sel, None] + np.arange(width)  # (R, width) entry ids
+        pos = np.where(np.arange(width) < lengths[sel, None], pos, nnz)  # nnz: the zero entry
+        block = padded[col_pad[pos]]  # (R, width, *rest)
+        block *= v_pad[pos].reshape(pos.shape + heads + trail)
+        runs[sel] = block.sum(1)
+    out[uniq] = runs
+    return out
+
+
+def _spmm_long_runs(values, dense, col, uniq, starts, out) -> np.ndarray:
+    """``_spmm_rows`` feature-major: gathers and run sums stream along contiguous rows."""
+    n, nnz = dense.shape[0], col.shape[0]
+    width = out[0].size
     dense_t = np.ascontiguousarray(dense.reshape(n, width).T)  # (F, n)
     contrib = np.take(dense_t, col, axis=1)  # (F, nnz)
     v = values.reshape(nnz, -1).T  # (H or 1, nnz)
     contrib.reshape(v.shape[0], -1, nnz)[...] *= v[:, None, :]
-    summed = np.add.reduceat(contrib, starts, axis=1)  # (F, runs)
-    out.reshape(n_rows, width)[uniq] = summed.T
+    out.reshape(out.shape[0], width)[uniq] = np.add.reduceat(contrib, starts, axis=1).T
     return out
 
 
