@@ -2,24 +2,26 @@
 Velickovic et al. 2018).
 
 The model is dropout - GATConv(F, 8, heads=8) - ELU - dropout - GATConv(64, C, heads=1) on
-row-normalized bag-of-words features (kept as a sparse matrix; input dropout acts on its
-stored values, which has the distribution of dense dropout, as in the papers' code), with dropout 0.6 on the inputs of both layers and on the
-attention coefficients, trained full-batch with Adam (lr 0.005, weight decay 5e-4) for 200
-epochs on the 20 labelled nodes per class of the Planetoid split. The reported test accuracy is
-the one at the epoch with the best validation accuracy (ties: the lower validation loss).
-Attention scores live on the edges (segment softmax over each node's in-edges), never in an
-N x N matrix.
+row-normalized bag-of-words features (kept as a sparse matrix; the input dropout acts on its
+stored values, which has the distribution of dense dropout), with dropout 0.6 on the inputs of
+both layers and on the attention coefficients, trained full-batch with Adam (lr 0.005, weight
+decay 5e-4) for 200 epochs on the 20 labelled nodes per class of the Planetoid split. The
+reported test accuracy is the one at the epoch with the best validation accuracy (ties: the
+lower validation loss). Attention scores live on the edges (segment softmax over each node's
+in-edges), never in an N x N matrix.
 
 Data: the Planetoid split bundled with mytorch-graph (no download).
 
-Expected result with the defaults, measured on this machine (2 shared CPU cores, 1 BLAS
-thread), over seeds 0-9 (see the package README for the exact command):
-    cora:      test accuracy 0.8XX +- 0.00X (GAT paper: 0.830), about XX s per run
-    citeseer:  test accuracy 0.7XX +- 0.00X (GAT paper: 0.725), about XX s per run
+Expected result with the defaults, measured on this machine (2 CPU cores shared with other busy
+processes, 1 BLAS thread) over seeds 0-9 (``--runs 10``):
+    cora:      test accuracy 0.8221 +- 0.0115 (min 0.792, max 0.831; GAT paper: 0.830)
+    citeseer:  test accuracy 0.7119 +- 0.0096 (min 0.697, max 0.729; GAT paper: 0.725)
+With the machine loaded (load average 6-13 on its 2 cores) one run took 70-180 s on Cora and
+50-250 s on CiteSeer.
 
 Run:
     uv run apps/cora_gat.py                       # Cora, seed 0
-    uv run apps/cora_gat.py --dataset citeseer --seed 3
+    uv run apps/cora_gat.py --dataset citeseer --runs 10   # seeds 0-9, mean +- std
     uv run apps/cora_gat.py --help                # every option
 
 Writes to ``--out`` (default runs/cora_gat): curves.png (loss and accuracy per epoch) and
