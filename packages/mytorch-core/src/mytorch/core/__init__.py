@@ -68,6 +68,7 @@ from mytorch.core.ops.linalg import *  # noqa: F403
 from mytorch.core.ops.movement import *  # noqa: F403
 from mytorch.core.ops.pool import *  # noqa: F403
 from mytorch.core.ops.reduce import *  # noqa: F403
+from mytorch.core.ops.scatter import *  # noqa: F403
 from mytorch.core.random import (
     Generator,
     default_generator,
@@ -92,4 +93,4 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
-from mytorch.core import data, functional, optim  # noqa: E402  (mt.optim.SGD, like torch.optim)
+from mytorch.core import data, functional, optim, sparse  # noqa: E402  (mt.optim.SGD, like torch.optim)

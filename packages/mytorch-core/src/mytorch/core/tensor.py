@@ -923,6 +923,12 @@ class Tensor:
     def index_select(self, dim: int, index):
         return _ix.index_select(self, dim, index)
 
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _ix.index_add(self, dim, index, source, alpha=alpha)
+
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        return _sc.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
     def masked_fill(self, mask, value):
         return _ix.masked_fill(self, mask, value)
 
@@ -1005,3 +1011,4 @@ from mytorch.core.ops import indexing as _ix  # noqa: E402
 from mytorch.core.ops import linalg as _la  # noqa: E402
 from mytorch.core.ops import movement as _mv  # noqa: E402
 from mytorch.core.ops import reduce as _red  # noqa: E402
+from mytorch.core.ops import scatter as _sc  # noqa: E402

@@ -1,0 +1,203 @@
+"""Node classification on Cora or CiteSeer with a two-layer graph attention network (GAT,
+Velickovic et al. 2018).
+
+The model is dropout - GATConv(F, 8, heads=8) - ELU - dropout - GATConv(64, C, heads=1) on
+row-normalized bag-of-words features (kept as a sparse matrix; the input dropout acts on its
+stored values, which has the distribution of dense dropout), with dropout 0.6 on the inputs of
+both layers and on the attention coefficients, trained full-batch with Adam (lr 0.005, weight
+decay 5e-4) for 200 epochs on the 20 labelled nodes per class of the Planetoid split. The
+reported test accuracy is the one at the epoch with the best validation accuracy (ties: the
+lower validation loss). Attention scores live on the edges (segment softmax over each node's
+in-edges), never in an N x N matrix.
+
+Data: the Planetoid split bundled with mytorch-graph (no download).
+
+Expected result with the defaults, measured on this machine (2 CPU cores shared with other busy
+processes, 1 BLAS thread) over seeds 0-9 (``--runs 10``):
+    cora:      test accuracy 0.8221 +- 0.0115 (min 0.792, max 0.831; GAT paper: 0.830)
+    citeseer:  test accuracy 0.7119 +- 0.0096 (min 0.697, max 0.729; GAT paper: 0.725)
+With the machine loaded (load average 6-13 on its 2 cores) one run took 70-180 s on Cora and
+50-250 s on CiteSeer.
+
+Run:
+    uv run apps/cora_gat.py                       # Cora, seed 0
+    uv run apps/cora_gat.py --dataset citeseer --runs 10   # seeds 0-9, mean +- std
+    uv run apps/cora_gat.py --help                # every option
+
+Writes to ``--out`` (default runs/cora_gat): curves.png (loss and accuracy per epoch) and
+embedding.png (the hidden layer's node embeddings projected to 2-D by PCA, coloured by class).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import tyro  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import mytorch.core as mt  # noqa: E402
+import mytorch.core.functional as F  # noqa: E402
+import mytorch.nn as nn  # noqa: E402
+from mytorch.core import optim, sparse  # noqa: E402
+from mytorch.graph.datasets import Planetoid  # noqa: E402
+from mytorch.graph.nn import GATConv  # noqa: E402
+from mytorch.graph.transforms import NormalizeFeatures  # noqa: E402
+from mytorch.graph.utils import dropout_features  # noqa: E402
+
+
+@dataclass
+class Args:
+    dataset: str = "cora"  # cora | citeseer
+    seed: int = 0  # seeds the initial weights and dropout
+    runs: int = 1  # train this many models, with seeds seed, seed+1, ...; prints mean +- std
+    epochs: int = 200  # full-batch training epochs
+    hidden: int = 8  # channels per attention head in the hidden layer
+    heads: int = 8  # attention heads in the hidden layer (concatenated)
+    dropout: float = 0.6  # dropout on both layers' inputs and on the attention coefficients
+    lr: float = 0.005  # Adam learning rate
+    weight_decay: float = 5e-4  # L2 penalty (Adam's weight_decay) on all weights
+    out: str = "runs/cora_gat"  # where the figures go
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+class GAT(nn.Module):
+    """Two attention layers; ``embed`` returns the hidden layer (for the plot)."""
+
+    def __init__(
+        self, in_channels: int, hidden: int, heads: int, classes: int, dropout: float
+    ) -> None:
+        super().__init__()
+        self.conv1 = GATConv(in_channels, hidden, heads=heads, dropout=dropout)
+        self.conv2 = GATConv(hidden * heads, classes, heads=1, concat=False, dropout=dropout)
+        self.dropout = dropout
+
+    def embed(self, x, edge_index: mt.Tensor) -> mt.Tensor:
+        x = dropout_features(x, self.dropout, self.training)  # on the sparse input's values
+        return F.elu(self.conv1(x, edge_index))  # (N, heads * hidden)
+
+    def forward(self, x, edge_index: mt.Tensor) -> mt.Tensor:
+        h = F.dropout(self.embed(x, edge_index), self.dropout, self.training)
+        return self.conv2(h, edge_index)  # (N, classes) logits
+
+
+def load(name: str):
+    if name not in ("cora", "citeseer"):
+        raise SystemExit(f"--dataset must be cora or citeseer, got {name!r}")
+    dataset = Planetoid(
+        name="Cora" if name == "cora" else "CiteSeer", transform=NormalizeFeatures()
+    )
+    data = dataset[0]
+    # Bag-of-words rows are ~99% zeros: a sparse matrix makes the first layer cost O(nnz).
+    data.x = sparse.to_sparse(data.x)
+    return dataset, data
+
+
+def accuracy(logits: mt.Tensor, y: mt.Tensor, mask: mt.Tensor) -> float:
+    m = mask.numpy()
+    return float((logits.numpy()[m].argmax(1) == y.numpy()[m]).mean())
+
+
+def make_optimizer(args: Args, model: GAT) -> optim.Adam:
+    return optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+
+
+def train(args: Args, model: nn.Module, data, progress: bool = True) -> dict:
+    """Full-batch training; returns the history and the test accuracy at the best val epoch."""
+    opt = make_optimizer(args, model)
+    history = {k: [] for k in ("loss", "train_acc", "val_acc", "test_acc")}
+    best = (-1.0, 0.0, 0, 0.0)  # (val acc, -val loss, epoch, test acc)
+    train_idx = mt.from_numpy(np.flatnonzero(data.train_mask.numpy()))
+    for epoch in tqdm(range(1, args.epochs + 1), disable=not progress, desc="epochs"):
+        model.train()
+        logits = model(data.x, data.edge_index)
+        loss = F.cross_entropy(logits[train_idx], data.y[train_idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.eval()
+        with mt.no_grad():
+            logits = model(data.x, data.edge_index)
+            val_idx = mt.from_numpy(np.flatnonzero(data.val_mask.numpy()))
+            val_loss = F.cross_entropy(logits[val_idx], data.y[val_idx]).item()
+        accs = [accuracy(logits, data.y, data[m]) for m in ("train_mask", "val_mask", "test_mask")]
+        for key, value in zip(("loss", "train_acc", "val_acc", "test_acc"), [loss.item(), *accs]):
+            history[key].append(value)
+        best = max(best, (accs[1], -val_loss, epoch, accs[2]), key=lambda b: b[:2])
+    return {"history": history, "best_val": best[0], "test_acc": best[3], "best_epoch": best[2]}
+
+
+def pca_2d(h: np.ndarray) -> np.ndarray:
+    """(N, 2) the projection of the rows of ``h`` on their two principal directions."""
+    centred = h - h.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T
+
+
+def plot(history: dict, embedding: np.ndarray, y: np.ndarray, title: str, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(history["loss"])
+    ax1.set(xlabel="epoch", ylabel="training loss", title=title)
+    for key in ("train_acc", "val_acc", "test_acc"):
+        ax2.plot(history[key], label=key.replace("_acc", ""))
+    ax2.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=100)
+    plt.close(fig)
+    points = pca_2d(embedding)
+    labelled = y >= 0
+    fig, ax = plt.subplots(figsize=(6, 6))
+    sc = ax.scatter(*points[labelled].T, c=y[labelled], cmap="tab10", s=6)
+    ax.legend(*sc.legend_elements(), title="class", loc="best", fontsize=8)
+    ax.set(title=f"{title}: hidden-layer embeddings (PCA)", xticks=[], yticks=[])
+    fig.tight_layout()
+    fig.savefig(out / "embedding.png", dpi=100)
+    plt.close(fig)
+
+
+def run_once(args: Args, seed: int, dataset, data, progress: bool = True) -> tuple[dict, GAT]:
+    mt.manual_seed(seed)
+    model = GAT(dataset.num_features, args.hidden, args.heads, dataset.num_classes, args.dropout)
+    return train(args, model, data, progress), model
+
+
+def main(args: Args) -> list[dict]:
+    dataset, data = load(args.dataset)
+    results = []
+    for seed in range(args.seed, args.seed + args.runs):
+        start = time.perf_counter()
+        result, model = run_once(args, seed, dataset, data, progress=args.runs == 1)
+        seconds = time.perf_counter() - start
+        results.append(result)
+        print(
+            f"test accuracy: {result['test_acc']:.4f} at best validation epoch "
+            f"{result['best_epoch']} (val {result['best_val']:.4f}; {args.dataset}, seed "
+            f"{seed}, {seconds:.1f} s)",
+            flush=True,
+        )
+    model.eval()
+    with mt.no_grad():
+        hidden = model.embed(data.x, data.edge_index).numpy()
+    plot(results[-1]["history"], hidden, data.y.numpy(), f"GAT on {args.dataset}", Path(args.out))
+    if args.runs > 1:
+        accs = np.array([r["test_acc"] for r in results])
+        print(
+            f"mean test accuracy over {args.runs} seeds: {accs.mean():.4f} +- "
+            f"{accs.std(ddof=1):.4f} (min {accs.min():.4f}, max {accs.max():.4f})"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    args = tyro.cli(Args)
+    with threadpool_limits(limits=args.threads):
+        main(args)
