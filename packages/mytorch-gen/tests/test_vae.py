@@ -149,7 +149,7 @@ def test_vae_trains_on_mnist_sample():
     opt = mt.optim.Adam(vae.parameters(), lr=1e-3)
     with mt.no_grad():
         start = vae.loss(x).nelbo.mean().item()
-    for epoch in range(4):
+    for _ in range(4):
         for i in range(0, 500, 100):
             loss = vae.loss(x[i : i + 100]).loss
             opt.zero_grad()
