@@ -187,15 +187,18 @@ def test_matches_torch_reference_vae(torch):
     mu, logvar = vae.encode(mt.tensor(x))
     eps = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
     z = mu + (0.5 * logvar).exp() * mt.tensor(eps)
-    ours = (
-        -bernoulli_log_likelihood(vae.decode(z), mt.tensor(x)) + gaussian_kl(mu, logvar)
-    ).sum()
+    ours = (-bernoulli_log_likelihood(vae.decode(z), mt.tensor(x)) + gaussian_kl(mu, logvar)).sum()
     lin = torch.nn.functional.linear
     xt = torch.tensor(x)
     h = torch.relu(lin(xt, sd["fc1.weight"], sd["fc1.bias"]))
-    tmu, tlv = lin(h, sd["fc21.weight"], sd["fc21.bias"]), lin(h, sd["fc22.weight"], sd["fc22.bias"])
+    tmu, tlv = (
+        lin(h, sd["fc21.weight"], sd["fc21.bias"]),
+        lin(h, sd["fc22.weight"], sd["fc22.bias"]),
+    )
     tz = tmu + torch.exp(0.5 * tlv) * torch.tensor(eps)
-    recon = torch.sigmoid(lin(torch.relu(lin(tz, sd["fc3.weight"], sd["fc3.bias"])), sd["fc4.weight"], sd["fc4.bias"]))
+    recon = torch.sigmoid(
+        lin(torch.relu(lin(tz, sd["fc3.weight"], sd["fc3.bias"])), sd["fc4.weight"], sd["fc4.bias"])
+    )
     bce = torch.nn.functional.binary_cross_entropy(recon, xt, reduction="sum")
     kld = -0.5 * torch.sum(1 + tlv - tmu.pow(2) - tlv.exp())
     assert ours.item() == pytest.approx((bce + kld).item(), rel=1e-5)
