@@ -1,7 +1,7 @@
 """Generative models, mytorch vs PyTorch CPU: the VAE's bound and speed, and a DCGAN's samples.
 
     uv run python benchmarks/bench_gen.py vae [--epochs 10 50] [--seeds 0] [--threads 1]
-    uv run python benchmarks/bench_gen.py dcgan [--epochs 5] [--seed 0] [--threads 1]
+    uv run python benchmarks/bench_gen.py dcgan [--epochs 10] [--seeds 0] [--mytorch-generator PATH]
 
 ``vae``: the 784-400-20 VAE (``mytorch.gen.VAE``, Bernoulli decoder on grey levels in [0, 1])
 and the same network in PyTorch (PyTorch's reference VAE: fc1 784-400, fc21/fc22 400-20, fc3
@@ -12,11 +12,13 @@ each epoch listed in ``--epochs`` it prints the test loss (negative ELBO, nats p
 z sample per image, as PyTorch's example reports it) of both and the ratio of their training
 times (summed over epochs; each epoch's ratio's median is printed too).
 
-``dcgan``: ``mytorch.gen.DCGANGenerator``/``DCGANDiscriminator`` and the same architecture in
-PyTorch, trained with the same recipe and budget (Adam 2e-4, betas (0.5, 0.999), batch 64,
-``--epochs`` over the 4,000 training images), then 1,000 samples of each are scored with the
-shipped MNIST classifier: classifier-Frechet distance to the training images and class coverage,
-next to the same numbers for the 1,000 real held-out test images.
+``dcgan``: a PyTorch DCGAN with the layers of ``mytorch.gen.DCGANGenerator`` /
+``DCGANDiscriminator`` (width 32, z of 64), trained with the recipe and budget of
+``apps/mnist_gan.py --model dcgan`` (the paper's init, Adam 2e-4 betas (0.5, 0.999), batch 64,
+``--epochs`` passes over the 4,000 training images). 1,000 samples are scored with the MNIST
+classifier shipped in mytorch-gen (class coverage and the classifier-Frechet distance to the
+training images), next to the 1,000 real held-out images and, given ``--mytorch-generator``
+(the app's ``generator.safetensors``), the mytorch DCGAN's samples.
 """
 
 from __future__ import annotations
@@ -147,8 +149,110 @@ def bench_vae(epochs_at: list[int], seeds: list[int]) -> None:
         )
 
 
-def bench_dcgan(epochs: int, seed: int) -> None:
-    raise SystemExit("dcgan: not yet")
+def torch_dcgan(latent_dim: int, width: int):
+    """PyTorch generator and discriminator with the layers of mytorch.gen's DCGAN."""
+    from torch import nn
+
+    g = nn.Sequential(
+        nn.ConvTranspose2d(latent_dim, width * 4, 7, 1, 0, bias=False),
+        nn.BatchNorm2d(width * 4),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width * 4, width * 2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(width * 2),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width * 2, 1, 4, 2, 1, bias=False),
+        nn.Tanh(),
+    )
+    d = nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1, bias=False),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(width * 2),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width * 2, 1, 7, 1, 0, bias=False),
+    )
+
+    def init(m):  # the DCGAN paper's init
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+    g.apply(init)
+    d.apply(init)
+    return g, d
+
+
+def bench_dcgan(epochs: int, seed: int, mytorch_generator: str | None) -> None:
+    import numpy as np
+    import torch
+
+    import mytorch.core as mt
+    import mytorch.nn as mnn
+    from mytorch.gen import DCGANGenerator
+    from mytorch.gen.metrics import (
+        class_coverage,
+        classifier_features,
+        classifier_frechet_distance,
+        feature_statistics,
+    )
+
+    latent_dim, width, batch = 64, 32, 64
+    x_train, _, x_test, _ = load_sample_01()
+    data = torch.from_numpy(x_train.reshape(-1, 1, 28, 28) * 2 - 1)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    g, d = torch_dcgan(latent_dim, width)
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    print(f"PyTorch DCGAN (width {width}, z {latent_dim}), {epochs} epochs of batch {batch}")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        perm = torch.from_numpy(rng.permutation(len(data)))
+        for i in range(len(data) // batch):
+            real = data[perm[i * batch : (i + 1) * batch]]
+            fake = g(torch.randn(batch, latent_dim, 1, 1))
+            real_logits, fake_logits = d(real).flatten(), d(fake.detach()).flatten()
+            loss_d = bce(real_logits, torch.ones_like(real_logits)) + bce(
+                fake_logits, torch.zeros_like(fake_logits)
+            )
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+            gen_logits = d(fake).flatten()
+            loss_g = bce(gen_logits, torch.ones_like(gen_logits))
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+        print(f"epoch {epoch}: loss D {loss_d.item():.3f}, G {loss_g.item():.3f}")
+    print(
+        f"PyTorch training: {time.process_time() - cpu0:.1f} s CPU, "
+        f"{time.perf_counter() - wall0:.1f} s wall"
+    )
+    g.eval()
+    with torch.no_grad():
+        torch_samples = (g(torch.randn(1000, latent_dim, 1, 1)).numpy() + 1) / 2
+
+    reference = feature_statistics(classifier_features(x_train))
+    rows = [("real held-out (1000)", x_test.reshape(-1, 1, 28, 28))]
+    if mytorch_generator:
+        mg = DCGANGenerator(latent_dim, ngf=width)
+        mg.load_state_dict(mnn.load(mytorch_generator))
+        mg.eval()
+        with mt.no_grad():
+            z = mt.randn(1000, latent_dim, generator=mt.Generator(seed + 2))  # as the app draws
+            rows.append(("mytorch DCGAN (1000)", np.clip((mg(z).numpy() + 1) / 2, 0, 1)))
+    rows.append(("PyTorch DCGAN (1000)", np.clip(torch_samples, 0, 1)))
+    for name, images in rows:
+        cov = class_coverage(images)
+        fd = classifier_frechet_distance(images, reference)
+        fr = " ".join(f"{f:.3f}" for f in cov["fractions"])
+        print(
+            f"{name}: class fractions [{fr}] (min {cov['min_class_fraction']:.3f}), confident "
+            f"(>0.9) {cov['confident_fraction']:.3f}, classifier-Frechet {fd:.2f}"
+        )
 
 
 def main() -> None:
@@ -157,12 +261,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, nargs="+", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--mytorch-generator",
+        default=None,
+        help="dcgan: generator.safetensors written by apps/mnist_gan.py --model dcgan, scored "
+        "next to the PyTorch one",
+    )
     args = parser.parse_args()
     _set_threads(args.threads)
     if args.what == "vae":
         bench_vae(args.epochs or [10, 50], args.seeds)
     else:
-        bench_dcgan(args.epochs[0] if args.epochs else 5, args.seeds[0])
+        bench_dcgan(args.epochs[0] if args.epochs else 10, args.seeds[0], args.mytorch_generator)
 
 
 if __name__ == "__main__":
