@@ -2,7 +2,7 @@
 
 The noise predictor is ``mytorch.gen.TimeUNet`` (GroupNorm residual blocks at 28, 14 and 7
 pixels with 16, 32 and 32 channels, a sinusoidal time embedding; 175k parameters), trained with
-the simple epsilon loss of Ho et al. (2020) under a cosine schedule of T = 250 steps
+the simple epsilon loss of Ho et al. (2020) under a cosine schedule of T = 100 steps
 (``--schedule linear`` for DDPM's), Adam lr 1e-3, batch 64, until a budget of process CPU time
 (``--cpu-budget``, default 14 minutes) is spent; an exponential moving average of the weights
 (``--ema``) is what samples. Then it draws ``--n-samples`` digits by ancestral sampling over all
@@ -56,7 +56,7 @@ from mytorch.vision.datasets import MNIST
 class Args:
     seed: int = 0  # seeds the weights, the batches, the noise and the samples
     schedule: Literal["cosine", "linear"] = "cosine"  # noise schedule
-    timesteps: int = 250  # T: diffusion steps (ancestral sampling runs all of them)
+    timesteps: int = 100  # T: diffusion steps (ancestral sampling runs all of them)
     base_channels: int = 16  # U-Net width at full resolution
     channel_mults: tuple[int, ...] = (1, 2, 2)  # width multiple per level (2x down between)
     batch_size: int = 64  # images per optimizer step
@@ -64,7 +64,7 @@ class Args:
     ema: float = 0.995  # decay of the weight average used to sample (0 = sample raw weights)
     cpu_budget: float = 840.0  # seconds of process CPU time for training
     max_steps: int = 0  # stop after this many steps even within budget (0 = no limit)
-    n_samples: int = 1000  # samples drawn by each sampler for the metrics
+    n_samples: int = 500  # samples drawn by each sampler for the metrics
     ddim_steps: int = 50  # steps of the DDIM sampler
     source: Literal["auto", "download", "sample"] = "auto"  # MNIST source (see the docstring)
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir

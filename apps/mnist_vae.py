@@ -11,8 +11,11 @@ reconstructions, a latent traversal and, when ``--latent-dim 2``, the 2-D latent
 Data: full MNIST when it can be downloaded, else (with a warning) the sample bundled with
 mytorch-vision (4,000 train / 1,000 held-out); ``--source sample`` picks it.
 
-Expected result with the defaults on the sample (20 epochs), on 2 CPU cores shared with other
-work: (measured, see below)
+Expected result with the defaults on the sample (20 epochs; ``--source sample``), measured
+here: held-out -ELBO 123.6 nats, IWAE (k=50) bound on -log p(x) 118.7 nats, reconstruction
+MSE 0.018 per pixel, in 235 s wall on 2 CPU cores shared with about 20 other busy processes (the
+training itself is about 0.3 s of CPU per epoch; see benchmarks/bench_gen.py vae: 114.4 nats
+after 50 epochs, like PyTorch's 114.0).
 
 Run:
     uv run apps/mnist_vae.py
