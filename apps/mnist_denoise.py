@@ -11,8 +11,9 @@ input itself and of the denoised output, and draws noisy / denoised / clean rows
 Data: full MNIST when it can be downloaded, else (with a warning) the sample bundled with
 mytorch-vision (4,000 train / 1,000 held-out); ``--source sample`` picks it.
 
-Expected result with the defaults on the sample (10 epochs), on 2 CPU cores shared with other
-work: (measured, see below)
+Expected result with the defaults on the sample (10 epochs; ``--source sample``), measured
+here: held-out BCE 108.6 nats per image, mean squared error per pixel 0.114 for the corrupted
+input -> 0.025 denoised, in 365 s wall on 2 CPU cores shared with 10-20 other busy processes.
 
 Run:
     uv run apps/mnist_denoise.py
