@@ -1,0 +1,54 @@
+"""The denoising-autoencoder demo (apps/mnist_denoise.py) end to end with a tiny budget."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# one BLAS thread: the tiny runs gain nothing from more, and stay fast on a loaded machine
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_app(app: Path, *argv: str) -> str:
+    """Run the real file on the bundled sample; returns its stdout (fails with stderr)."""
+    proc = subprocess.run(
+        [sys.executable, str(app), "--source", "sample", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
+    assert proc.returncode == 0, f"{app.name} {' '.join(argv)} failed:\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def assert_pngs(out: Path, *names: str) -> None:
+    for name in names:
+        data = (out / name).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 3000, name
+
+
+APP = ROOT / "apps" / "mnist_denoise.py"
+
+
+def test_command_line_builds_the_corruption(app):
+    args = app.tyro.cli(app.Args, args=["--noise-std", "0", "--mask", "0.5", "--model", "mlp"])
+    dae = app.make_model(args)
+    assert repr(dae.corruption) == "Compose([MaskingNoise(p=0.5, value=0.0)])"
+    assert type(dae.autoencoder).__name__ == "MLPAutoencoder"
+
+
+def test_tiny_run_denoises(tmp_path: Path):
+    out = tmp_path / "denoise"
+    stdout = run_app(APP, "--epochs", "2", "--max-batches", "15", "--out", str(out))
+    held_out = [float(v) for v in re.findall(r"held-out BCE ([\d.]+) nats", stdout)]
+    assert len(held_out) == 2 and held_out[1] < held_out[0], stdout
+    mse = re.search(r"noisy input ([\d.]+) -> denoised ([\d.]+)", stdout)
+    assert mse and float(mse.group(2)) < float(mse.group(1)), stdout
+    assert_pngs(out, "denoising.png", "curves.png")
