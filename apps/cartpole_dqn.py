@@ -126,7 +126,7 @@ def main(args: Args) -> None:
     def save() -> None:  # atomic: an interrupted save keeps the previous checkpoint
         nn.save({"algorithm": dqn.state_dict(), "args": asdict(args)}, checkpoint_path)
 
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     bar = tqdm(total=args.total_timesteps, initial=dqn.global_step, unit="step", disable=None)
     while dqn.global_step < args.total_timesteps:
         finished, losses = dqn.step()
@@ -138,14 +138,15 @@ def main(args: Args) -> None:
             save()
     bar.close()
     save()
-    seconds = time.time() - start
+    seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     plot_returns(dqn.history, f"DQN on {ENV_ID} (seed {args.seed})", out / "returns.png")
     print(f"figure: {out / 'returns.png'}; checkpoint: {checkpoint_path}")
     result = evaluate(dqn.predict, ENV_ID, args.eval_episodes, seed=args.seed + 10_000)
     envs.close()
     print(
         f"evaluation: mean return {result.mean:.1f} +- {result.std:.1f} over "
-        f"{len(result.returns)} deterministic episodes ({dqn.global_step} steps, {seconds:.0f} s)"
+        f"{len(result.returns)} deterministic episodes ({dqn.global_step} steps, "
+        f"{seconds:.0f} s, {cpu_seconds:.0f} s CPU)"
     )
 
 

@@ -124,7 +124,7 @@ def main(args: Args) -> None:
     def save() -> None:  # atomic: an interrupted save keeps the previous checkpoint
         nn.save({"algorithm": ppo.state_dict(), "args": asdict(args)}, checkpoint_path)
 
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     total = ppo.num_iterations * ppo.batch_size
     bar = tqdm(total=total, initial=ppo.global_step, unit="step", unit_scale=True, disable=None)
     while ppo.iteration < ppo.num_iterations:
@@ -136,14 +136,15 @@ def main(args: Args) -> None:
             save()
     bar.close()
     save()
-    seconds = time.time() - start
+    seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     plot_returns(ppo.history, f"PPO on {ENV_ID} (seed {args.seed})", out / "returns.png")
     print(f"figure: {out / 'returns.png'}; checkpoint: {checkpoint_path}")
     result = evaluate(ppo.predict, ENV_ID, args.eval_episodes, seed=args.seed + 10_000)
     envs.close()
     print(
         f"evaluation: mean return {result.mean:.1f} +- {result.std:.1f} over "
-        f"{len(result.returns)} deterministic episodes ({ppo.global_step} steps, {seconds:.0f} s)"
+        f"{len(result.returns)} deterministic episodes ({ppo.global_step} steps, "
+        f"{seconds:.0f} s, {cpu_seconds:.0f} s CPU)"
     )
 
 

@@ -18,6 +18,7 @@ from mytorch.rl.returns import discounted_returns
 @dataclass
 class ReinforceConfig:
     learning_rate: float = 1e-3
+    anneal_lr: bool = True  # learning rate falls linearly to 0 over total_timesteps
     gamma: float = 0.99
     episodes_per_update: int = 4  # episodes of experience per gradient step
     baseline: bool = True  # learn V(s) and use G - V(s) as the advantage
@@ -142,6 +143,10 @@ class Reinforce:
 
     def train_iteration(self) -> tuple[list[float], dict[str, float]]:
         """``episodes_per_update`` episodes and one update; returns the episodes' returns."""
+        if self.config.anneal_lr:
+            frac = max(1.0 - self.global_step / self.total_timesteps, 0.0)
+            for group in self.optimizer.param_groups:
+                group["lr"] = frac * self.config.learning_rate
         episodes = [self.play_episode() for _ in range(self.config.episodes_per_update)]
         stats = self.update(episodes)
         return self.history["return"][-len(episodes) :], stats
