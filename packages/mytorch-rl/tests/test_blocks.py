@@ -92,7 +92,9 @@ def test_heads_give_distributions_with_the_right_shapes():
     a = gauss.sample()
     assert a.shape == (5, 2) and gauss.batch_shape == (5,) and gauss.event_shape == (2,)
     lp = gauss.log_prob(a)
-    base = gauss.base.log_prob(a).detach().numpy().sum(-1)  # independent dimensions: log-densities add
+    base = (
+        gauss.base.log_prob(a).detach().numpy().sum(-1)
+    )  # independent dimensions: log-densities add
     np.testing.assert_allclose(lp.detach().numpy(), base, rtol=1e-6)
     np.testing.assert_allclose(gauss.stddev.detach().numpy(), 0.5, rtol=1e-6)
     ent = 2 * (0.5 + 0.5 * np.log(2 * np.pi) + np.log(0.5))
