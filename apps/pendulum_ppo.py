@@ -4,7 +4,7 @@ The policy is a diagonal Gaussian: an MLP (64-64, tanh) gives the mean torque an
 state-independent log standard deviation the spread; samples are clipped to [-2, 2] when sent
 to the environment (the unclipped sample is what is trained on), and the evaluation uses the
 mean. PPO (clipped objective, range 0.2) with GAE (gamma 0.9, lambda 0.95), 4 environments x
-1024 steps per rollout, 10 epochs of minibatches of 256, Adam (lr 1e-3, annealed linearly to
+1024 steps per rollout, 10 epochs of minibatches of 64, Adam (lr 1e-3, annealed linearly to
 0), advantage normalization, gradient-norm clipping at 0.5, no entropy bonus, running
 normalization of observations and of rewards (by the std of the discounted return): the RL
 Baselines3 Zoo's Pendulum-v1 hyperparameters without their state-dependent exploration.
@@ -52,7 +52,7 @@ class Args:
     anneal_lr: bool = True  # decay the learning rate linearly to 0
     gamma: float = 0.9  # discount
     gae_lambda: float = 0.95  # GAE's lambda
-    num_minibatches: int = 16  # minibatches per epoch
+    num_minibatches: int = 64  # minibatches per epoch
     update_epochs: int = 10  # passes over each rollout
     norm_adv: bool = True  # standardize advantages per minibatch
     clip_coef: float = 0.2  # the surrogate's clipping range

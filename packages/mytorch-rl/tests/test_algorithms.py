@@ -163,3 +163,13 @@ def test_dqn_rejects_continuous_actions_and_bad_loss():
         DQN(make_vec_env("Pendulum-v1", 1), SMALL_DQN, 10)
     with pytest.raises(ValueError, match="must be 'huber' or 'mse'"):
         DQN(make_vec_env("CartPole-v1", 1), DQNConfig(loss="l1"), 10)
+
+
+def test_reinforce_without_baseline_trains_only_the_actor():
+    cfg = ReinforceConfig(baseline=False, episodes_per_update=2, hidden=(8,))
+    algo = Reinforce(gym.make("CartPole-v1"), cfg, 100, seed=0)
+    before = weights(algo)
+    algo.learn()
+    after = weights(algo)
+    assert all(np.array_equal(before[k], after[k]) for k in before if k.startswith("critic"))
+    assert any(not np.array_equal(before[k], after[k]) for k in before if k.startswith("actor"))
