@@ -7,7 +7,9 @@ lambda 0.94), 8 environments x 64 steps per rollout, 10 epochs of 2 minibatches,
 annealed linearly to 0), advantage normalization, gradient-norm clipping at 0.5, no entropy
 bonus, running normalization of observations; separate actor and critic MLPs (64-64, tanh).
 
-Expected result with the defaults (100,000 environment steps): see the measurements below.
+Expected result with the defaults (100,000 environment steps): a mean return of -80.2 +- 9.1
+over 20 deterministic evaluation episodes (seed 0; solved is -100; a uniformly random policy
+gets -500.0, never reaching the goal), in 82 s of wall time and 17 s of CPU on 2 shared cores.
 
 Run:
     uv run apps/acrobot_ppo.py                           # defaults

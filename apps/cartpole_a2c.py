@@ -4,14 +4,19 @@ Synchronous advantage actor-critic: 8 environments step together (gymnasium's ow
 ``SyncVectorEnv``; ``--asynchronous`` uses ``AsyncVectorEnv``), every 5 steps the policy takes
 one gradient step on the 40 transitions with 5-step returns as targets (bootstrapped from the
 critic at the rollout's end), an entropy bonus (``--ent-coef``) and a value loss, with RMSprop
-(lr 7e-4, alpha 0.99, eps 1e-5) and gradient-norm clipping at 0.5. Separate actor and critic
-MLPs (64-64, tanh, orthogonal initialization). These are the RL Baselines3 Zoo's
-hyperparameters for CartPole-v1, except that the learning rate is annealed linearly to 0 so
-the final policy settles, over 200,000 steps instead of 500,000 (annealed over 100,000 steps,
-the seed-0 policy evaluates at only 166). Episodes cut by CartPole's 500-step limit are
-truncated, not terminal: their returns bootstrap from the critic's value of the last state.
+(lr 3e-4, annealed linearly to 0; alpha 0.99, eps 1e-5) and gradient-norm clipping at 0.5.
+Separate actor and critic MLPs (64-64, tanh, orthogonal initialization). These are the RL
+Baselines3 Zoo's hyperparameters for CartPole-v1 except the learning rate (the zoo's constant
+7e-4 learns as fast but its policy collapses and recovers during training: annealed from 7e-4
+the seeds 0-2 end at 500.0, 468.4 and 222.2) and 200,000 steps instead of 500,000. Episodes
+cut by CartPole's 500-step limit are truncated, not terminal: their returns bootstrap from the
+critic's value of the last state.
 
-Expected result with the defaults (200,000 environment steps): MEASURING
+Expected result with the defaults (200,000 environment steps, 40% of the 500,000 budget): mean
+returns of 500.0, 469.1 and 496.9 over 20 deterministic evaluation episodes for seeds 0, 1
+and 2 (median 496.9), in 34-71 s of wall time and 22-23 s of CPU on 2 shared CPU cores.
+Training returns swing widely (A2C takes one small-batch step per 40 transitions); the
+final policy is less certain than PPO's: a seed can end below 475.
 
 Run:
     uv run apps/cartpole_a2c.py                           # defaults
@@ -48,7 +53,7 @@ class Args:
     total_timesteps: int = 200_000  # environment steps in all (whole rollouts)
     num_envs: int = 8  # parallel environments
     num_steps: int = 5  # steps per environment per update: the n of the n-step returns
-    learning_rate: float = 7e-4  # RMSprop's learning rate
+    learning_rate: float = 3e-4  # RMSprop's initial learning rate
     anneal_lr: bool = True  # decay the learning rate linearly to 0
     gamma: float = 0.99  # discount
     gae_lambda: float = 1.0  # 1 = n-step returns; below 1, GAE(lambda) within the rollout

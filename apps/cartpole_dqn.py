@@ -10,9 +10,11 @@ proportion to their TD error (with importance weights annealed to 1). A transiti
 CartPole's 500-step limit is truncated, not terminal: its target bootstraps from the final
 observation.
 
-Expected result with the defaults (50,000 environment steps, half the 100,000 budget): the
-same recipe with 30,000 steps already gives a mean return of 500.0 +- 0.0 over 20 greedy
-evaluation episodes (seed 0); it takes about 4 ms of CPU per gradient step.
+Expected result with the defaults (50,000 environment steps, half the 100,000 budget): mean
+returns of 500.0, 500.0 and 245.6 over 20 greedy evaluation episodes for seeds 0, 1 and 2
+(median 500.0); seed 2 trained for the whole 100,000 steps reaches 295.9. A run takes 72-78 s
+of CPU (about 2.4 ms per gradient step of a batch of 64) and took 445-1184 s of wall time on 2
+CPU cores shared with other work.
 
 Run:
     uv run apps/cartpole_dqn.py                           # defaults

@@ -11,8 +11,9 @@ on seed 0; these reach 500), on gymnasium's own ``SyncVectorEnv``
 truncated, not terminal: their returns bootstrap from the critic's value of the last state.
 
 Expected result with the defaults (100,000 environment steps): a mean return of 500.0 +- 0.0
-over 20 deterministic evaluation episodes (seed 0), in about 7 minutes on 2 CPU cores shared
-with other work (about 250 steps/s; the training alone runs about 2x faster on an idle core).
+over 20 deterministic evaluation episodes for each of seeds 0, 1 and 2 (the maximum), in
+405-473 s of wall time on 2 CPU cores shared with other work at a load average near 20
+(about 220 steps/s; far faster on an idle machine).
 
 Run:
     uv run apps/cartpole_ppo.py                           # defaults

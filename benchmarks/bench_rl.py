@@ -19,6 +19,12 @@ Times are CPU seconds of this process (``time.process_time``), which a machine s
 other work disturbs less than wall time; both run on one thread (BLAS variables set before
 NumPy and torch are imported, ``torch.set_num_threads(1)``), alternating in rounds after a short warm-up run of each; the ratio
 reported is the median over rounds of mytorch's time over PyTorch's. Target: at most 1.2x.
+
+Measured with the defaults (3 rounds) on 2 CPU cores shared with other work, torch 2.13.0 CPU:
+PPO 8,192 steps: PyTorch 2.24 s, mytorch 2.08 s CPU, ratio 0.94x; DQN 5,000 steps (about
+2,000 gradient steps): PyTorch 6.46 s, mytorch 5.44 s CPU, ratio 0.88x. On networks this
+small both libraries spend most of their time in per-call overhead, and PyTorch's per-op
+dispatch costs about as much as mytorch's NumPy calls.
 """
 
 from __future__ import annotations

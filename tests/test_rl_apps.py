@@ -27,7 +27,7 @@ RANDOM_CARTPOLE = 22  # a uniformly random policy's mean return on CartPole-v1
 # tiny budgets that still learn; each is a few seconds of training
 TINY = {
     "cartpole_ppo": ["--total-timesteps", "5120"],
-    "cartpole_a2c": ["--total-timesteps", "12000", "--no-anneal-lr"],
+    "cartpole_a2c": ["--total-timesteps", "12000", "--no-anneal-lr", "--learning-rate", "7e-4"],
     "cartpole_reinforce": ["--total-timesteps", "3000"],
     "cartpole_dqn": [
         "--total-timesteps",
