@@ -30,6 +30,8 @@ embedding.png (the hidden layer's node embeddings projected to 2-D by PCA, colou
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +57,7 @@ from mytorch.graph.utils import dropout_features  # noqa: E402
 
 @dataclass
 class Args:
-    dataset: str = "cora"  # cora | citeseer
+    dataset: str = "cora"  # the Planetoid data set: cora | citeseer
     seed: int = 0  # seeds the initial weights and dropout
     runs: int = 1  # train this many models, with seeds seed, seed+1, ...; prints mean +- std
     epochs: int = 200  # full-batch training epochs
@@ -66,6 +68,33 @@ class Args:
     weight_decay: float = 5e-4  # L2 penalty (Adam's weight_decay) on all weights
     out: str = "runs/cora_gat"  # where the figures go
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = " ".join(__doc__.split("\n\n")[0].split())  # the first paragraph, on one line
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool would get one flag: --x, not also --no-x
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or their results saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving results of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 class GAT(nn.Module):
@@ -115,10 +144,12 @@ def train(args: Args, model: nn.Module, data, progress: bool = True) -> dict:
     history = {k: [] for k in ("loss", "train_acc", "val_acc", "test_acc")}
     best = (-1.0, 0.0, 0, 0.0)  # (val acc, -val loss, epoch, test acc)
     train_idx = mt.from_numpy(np.flatnonzero(data.train_mask.numpy()))
+    last_loss = None
     for epoch in tqdm(range(1, args.epochs + 1), disable=not progress, desc="epochs"):
         model.train()
         logits = model(data.x, data.edge_index)
         loss = F.cross_entropy(logits[train_idx], data.y[train_idx])
+        last_loss = stop_if_diverged(loss.item(), last_loss, f"epoch {epoch}")
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -128,7 +159,7 @@ def train(args: Args, model: nn.Module, data, progress: bool = True) -> dict:
             val_idx = mt.from_numpy(np.flatnonzero(data.val_mask.numpy()))
             val_loss = F.cross_entropy(logits[val_idx], data.y[val_idx]).item()
         accs = [accuracy(logits, data.y, data[m]) for m in ("train_mask", "val_mask", "test_mask")]
-        for key, value in zip(("loss", "train_acc", "val_acc", "test_acc"), [loss.item(), *accs]):
+        for key, value in zip(("loss", "train_acc", "val_acc", "test_acc"), [last_loss, *accs]):
             history[key].append(value)
         best = max(best, (accs[1], -val_loss, epoch, accs[2]), key=lambda b: b[:2])
     return {"history": history, "best_val": best[0], "test_acc": best[3], "best_epoch": best[2]}
@@ -177,6 +208,8 @@ def main(args: Args) -> list[dict]:
         start = time.perf_counter()
         result, model = run_once(args, seed, dataset, data, progress=args.runs == 1)
         seconds = time.perf_counter() - start
+        last_loss = result["history"]["loss"][-1] if args.epochs else None
+        stop_if_diverged(last_loss, last_loss, f"the end of training (seed {seed})", model)
         results.append(result)
         print(
             f"test accuracy: {result['test_acc']:.4f} at best validation epoch "
@@ -198,6 +231,6 @@ def main(args: Args) -> list[dict]:
 
 
 if __name__ == "__main__":
-    args = tyro.cli(Args)
+    args = parse_args()
     with threadpool_limits(limits=args.threads):
         main(args)

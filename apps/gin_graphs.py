@@ -26,6 +26,8 @@ confusion.png (test set) and examples.png (one drawn graph per family).
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,33 @@ class Args:
     lr: float = 0.005  # Adam learning rate
     out: str = "runs/gin_graphs"  # where the figures go
     threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = " ".join(__doc__.split("\n\n")[0].split())  # the first paragraph, on one line
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool would get one flag: --x, not also --no-x
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or their results saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving results of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 class GIN(nn.Module):
@@ -152,18 +181,21 @@ def main(args: Args) -> float:
     opt = optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(train_graphs, batch_size=args.batch_size, shuffle=True)
     history = {"loss": [], "train_acc": [], "test_acc": []}
-    for _ in tqdm(range(args.epochs), desc="epochs"):
+    last_loss = None
+    for epoch in tqdm(range(args.epochs), desc="epochs"):
         model.train()
         losses = []
-        for b in loader:
+        for i, b in enumerate(loader):
             loss = F.cross_entropy(model(b.x, b.edge_index, b.batch, b.num_graphs), b.y)
+            last_loss = stop_if_diverged(loss.item(), last_loss, f"epoch {epoch + 1}, step {i + 1}")
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(loss.item())
+            losses.append(last_loss)
         history["loss"].append(float(np.mean(losses)))
         history["train_acc"].append(evaluate(model, train_graphs)[0])
         history["test_acc"].append(evaluate(model, test_graphs)[0])
+    stop_if_diverged(last_loss, last_loss, "the end of training", model)
     test_acc, preds, labels = evaluate(model, test_graphs)
     plot(history, preds, labels, dataset, Path(args.out))
     print(
@@ -174,6 +206,6 @@ def main(args: Args) -> float:
 
 
 if __name__ == "__main__":
-    args = tyro.cli(Args)
+    args = parse_args()
     with threadpool_limits(limits=args.threads):
         main(args)
