@@ -14,10 +14,10 @@ Data: the Planetoid split bundled with mytorch-graph (no download).
 
 Expected result with the defaults, measured on this machine (2 CPU cores shared with other busy
 processes, 1 BLAS thread) over seeds 0-9 (``--runs 10``):
-    cora:      test accuracy 0.8221 +- 0.0115 (min 0.792, max 0.831; GAT paper: 0.830)
-    citeseer:  test accuracy 0.7119 +- 0.0096 (min 0.697, max 0.729; GAT paper: 0.725)
-With the machine loaded (load average 6-13 on its 2 cores) one run took 70-180 s on Cora and
-50-250 s on CiteSeer.
+    cora:      test accuracy 0.8208 +- 0.0104 (min 0.805, max 0.837; GAT paper: 0.830)
+    citeseer:  test accuracy 0.7134 +- 0.0044 (min 0.707, max 0.722; GAT paper: 0.725)
+With the machine loaded (load average 6-13 on its 2 cores) one run took 35-105 s on Cora and
+25-140 s on CiteSeer.
 
 Run:
     uv run apps/cora_gat.py                       # Cora, seed 0

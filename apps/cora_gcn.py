@@ -15,8 +15,8 @@ Expected result with the defaults, measured on this machine (2 CPU cores shared 
 processes, 1 BLAS thread) over seeds 0-9 (``--runs 10``):
     cora:      test accuracy 0.8164 +- 0.0056 (min 0.807, max 0.826; GCN paper: 0.815)
     citeseer:  test accuracy 0.7136 +- 0.0105 (min 0.687, max 0.724; GCN paper: 0.703)
-One run takes about 20 s on Cora when the machine is quiet; with the machine loaded (load
-average about 13 on its 2 cores) runs took 55-95 s on Cora and 55-145 s on CiteSeer.
+With the machine loaded (load average 6-13 on its 2 cores) one run took 20-35 s on Cora and
+30-50 s on CiteSeer.
 
 Run:
     uv run apps/cora_gcn.py                       # Cora, seed 0

@@ -13,7 +13,7 @@ classifier on the concatenated sum-pooled outputs of every layer; Adam (lr 0.005
 
 Expected result with the defaults, measured on this machine (2 CPU cores shared with other busy
 processes, 1 BLAS thread): test accuracy 0.910 on the 200 held-out graphs (seed 0; chance is
-0.2), in about 290 s on the loaded machine.
+0.2), in 80-290 s depending on the load of the machine.
 
 Run:
     uv run apps/gin_graphs.py                 # defaults
