@@ -58,6 +58,12 @@ def I(*values):  # noqa: E743 - an index tensor
     return mt.tensor(np.array(values, dtype=np.int64))
 
 
+def _sparse_sample(values):
+    """A 3 x 4 sparse matrix with 5 entries, one of them a duplicate (they add up)."""
+    indices = np.array([[0, 0, 2, 2, 1], [1, 3, 0, 0, 2]])
+    return mt.sparse.sparse_coo_tensor(indices, values, (3, 4))
+
+
 def first_grad(fn, n_wrt: int | None = None):
     """``x -> d <fn(x), v> / dx`` with create_graph, so a backward op is in the graph."""
     vs: list = []
@@ -268,6 +274,22 @@ SAMPLES = {
     "IndexAdd": lambda: (
         lambda a, s: mt.index_add(a, 0, I(2, 0, 2), s, alpha=2.0),
         [R(3, 4), R(3, 4)],
+    ),
+    # scatter and sparse (message passing): duplicate indices, an empty segment
+    "ScatterReduce": lambda: (
+        lambda a, s: mt.scatter_reduce(
+            a, 1, mt.tensor(np.array([[0, 1], [3, 3], [0, 0]])), s, "mean"
+        ),
+        [R(3, 4), R(3, 2)],
+    ),
+    "SegmentSoftmax": lambda: (lambda s: mt.segment_softmax(s, I(0, 0, 2, 2, 2), 4), [R(5, 2)]),
+    "SparseMM": lambda: (
+        lambda v, d: mt.sparse.mm(_sparse_sample(v), d),
+        [R(5), R(4, 2)],
+    ),
+    "SampledDot": lambda: (
+        first_grad(lambda v, d: mt.sparse.mm(_sparse_sample(v), d) ** 2),
+        [R(5), R(4, 2)],
     ),
     "MaskedFill": lambda: (
         lambda a, v: mt.masked_fill(a, mt.tensor(np.eye(3, 4, dtype=bool)), v),
