@@ -27,6 +27,8 @@ continues from the checkpoint; the environments start fresh episodes there.
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,6 +39,7 @@ import tyro
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+import mytorch.core as mt
 import mytorch.nn as nn
 from mytorch.rl import Reinforce, ReinforceConfig, evaluate
 
@@ -60,6 +63,33 @@ class Args:
     resume: bool = False  # continue from <out>/checkpoint.safetensors if it exists
     checkpoint_every: int = 100  # updates between checkpoints
     threads: int = 1  # BLAS threads; 1 is fastest for these small networks
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --resume, not also --no-resume
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --learning-rate)"
+    )
 
 
 def make_config(args: Args) -> ReinforceConfig:
@@ -102,7 +132,13 @@ def main(args: Args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out / "checkpoint.safetensors"
     env = gym.make(ENV_ID)
-    algo = Reinforce(env, make_config(args), args.total_timesteps, args.seed)
+    last_loss = None  # the last finite training loss
+
+    def check_loss(loss: float, where: str) -> None:  # before every gradient step
+        nonlocal last_loss
+        last_loss = stop_if_diverged(loss, last_loss, where)
+
+    algo = Reinforce(env, make_config(args), args.total_timesteps, args.seed, loss_check=check_loss)
     if args.resume and checkpoint_path.exists():
         algo.load_state_dict(nn.load(checkpoint_path)["algorithm"])
         print(f"resumed from {checkpoint_path} at step {algo.global_step}")
@@ -110,6 +146,7 @@ def main(args: Args) -> None:
         print(f"nothing to resume at {checkpoint_path}; starting from scratch")
 
     def save() -> None:  # atomic: an interrupted save keeps the previous checkpoint
+        stop_if_diverged(last_loss, last_loss, f"env step {algo.global_step}", algo.agent)
         nn.save({"algorithm": algo.state_dict(), "args": asdict(args)}, checkpoint_path)
 
     start, cpu_start = time.time(), time.process_time()
@@ -136,4 +173,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    main(parse_args())

@@ -1,6 +1,8 @@
 """The algorithms as library calls: they run, learn a little, and their checkpoint state brings
 a fresh instance to exactly the same point."""
 
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -173,3 +175,63 @@ def test_reinforce_without_baseline_trains_only_the_actor():
     after = weights(algo)
     assert all(np.array_equal(before[k], after[k]) for k in before if k.startswith("critic"))
     assert any(not np.array_equal(before[k], after[k]) for k in before if k.startswith("actor"))
+
+
+class Stop(Exception):
+    pass
+
+
+def gradient_steps(algo) -> int:
+    if isinstance(algo, PPO):
+        return algo.iteration * algo.config.update_epochs * algo.config.num_minibatches
+    if isinstance(algo, A2C):
+        return algo.iteration
+    return algo.gradient_updates if isinstance(algo, DQN) else algo.updates
+
+
+FIRST_STEP = {
+    "ppo": "iteration 1, epoch 1, minibatch 1, env step 32",  # 2 envs x 16 steps
+    "a2c": "iteration 1, env step 64",  # 4 envs x 16 steps
+    "dqn": "gradient step 1, env step 80",  # the first multiple of 16 past learning_starts 64
+    "reinforce": "update 1, env step ",  # after two whole episodes
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FIRST_STEP))
+def test_loss_check_sees_every_gradient_step_and_changes_nothing(kind):
+    seen: list[tuple[float, str]] = []
+    algo = make(kind)
+    algo.loss_check = lambda loss, where: seen.append((loss, where))
+    algo.learn()
+    assert len(seen) == gradient_steps(algo) > 1
+    assert all(isinstance(loss, float) and np.isfinite(loss) for loss, _ in seen)
+    assert seen[0][1].startswith(FIRST_STEP[kind])
+    assert len({where for _, where in seen}) == len(seen)  # each step named apart
+    reference = make(kind).learn()  # the same run without a check
+    for k, v in weights(reference).items():
+        np.testing.assert_array_equal(weights(algo)[k], v)
+
+
+@pytest.mark.parametrize("kind", sorted(FIRST_STEP))
+def test_loss_check_can_stop_training_before_the_step_is_taken(kind):
+    def stop(loss: float, where: str) -> None:
+        raise Stop(where)
+
+    algo = make(kind)
+    algo.loss_check = stop
+    before = weights(algo)
+    with pytest.raises(Stop, match=re.escape(FIRST_STEP[kind])):
+        algo.learn()
+    for k, v in before.items():
+        np.testing.assert_array_equal(weights(algo)[k], v)  # no step on the checked loss
+    assert gradient_steps(algo) == 0
+
+
+def test_loss_check_is_a_constructor_option():
+    check = lambda loss, where: None  # noqa: E731
+    ppo = PPO(make_vec_env("CartPole-v1", 1), PPOConfig(num_steps=4), 4, loss_check=check)
+    a2c = A2C(make_vec_env("CartPole-v1", 1), A2CConfig(num_steps=4), 4, loss_check=check)
+    dqn = DQN(make_vec_env("CartPole-v1", 1), SMALL_DQN, 4, loss_check=check)
+    rf = Reinforce(gym.make("CartPole-v1"), ReinforceConfig(), 4, loss_check=check)
+    assert ppo.loss_check is a2c.loss_check is dqn.loss_check is rf.loss_check is check
+    assert make("ppo").loss_check is None

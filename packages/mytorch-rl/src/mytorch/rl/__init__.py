@@ -26,7 +26,7 @@ from mytorch.rl.evaluation import EvalResult, evaluate
 from mytorch.rl.heads import CategoricalHead, DiagGaussianHead, DiagNormal, layer_init
 from mytorch.rl.networks import ActorCritic, QNetwork, mlp, trunk
 from mytorch.rl.normalize import ObservationNormalizer, RewardNormalizer, RunningMeanStd
-from mytorch.rl.onpolicy import OnPolicyAlgorithm, OnPolicyConfig
+from mytorch.rl.onpolicy import LossCheck, OnPolicyAlgorithm, OnPolicyConfig
 from mytorch.rl.ppo import PPO, PPOConfig, normalize_advantages, ppo_policy_loss, ppo_value_loss
 from mytorch.rl.reinforce import Reinforce, ReinforceConfig, reinforce_loss
 from mytorch.rl.replay import PrioritizedReplayBuffer, ReplayBatch, ReplayBuffer, SumTree

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 import mytorch.core as mt
-from mytorch.rl.onpolicy import OnPolicyAlgorithm, OnPolicyConfig
+from mytorch.rl.onpolicy import LossCheck, OnPolicyAlgorithm, OnPolicyConfig
 
 
 def a2c_loss(
@@ -55,8 +55,10 @@ class A2C(OnPolicyAlgorithm):
         config: A2CConfig | None = None,
         total_timesteps: int = 500_000,
         seed: int = 0,
+        *,
+        loss_check: LossCheck | None = None,
     ) -> None:
-        super().__init__(envs, config or A2CConfig(), total_timesteps, seed)
+        super().__init__(envs, config or A2CConfig(), total_timesteps, seed, loss_check=loss_check)
 
     def make_optimizer(self) -> mt.optim.Optimizer:
         return mt.optim.RMSprop(
@@ -84,6 +86,9 @@ class A2C(OnPolicyAlgorithm):
             cfg.ent_coef,
             cfg.vf_coef,
         )
+        if self.loss_check is not None:
+            where = f"iteration {self.iteration + 1}, env step {self.global_step}"
+            self.loss_check(loss.item(), where)
         self.optimizer.zero_grad()
         loss.backward()
         mt.optim.clip_grad_norm_(list(self.agent.parameters()), cfg.max_grad_norm)

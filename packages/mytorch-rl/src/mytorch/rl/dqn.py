@@ -13,6 +13,7 @@ import mytorch.core as mt
 import mytorch.core.functional as F
 from mytorch.rl.envs import EpisodeTracker, final_observations, seed_env, seed_everything
 from mytorch.rl.networks import QNetwork, space_dims
+from mytorch.rl.onpolicy import LossCheck
 from mytorch.rl.replay import PrioritizedReplayBuffer, ReplayBatch, ReplayBuffer
 from mytorch.rl.schedules import LinearSchedule, epsilon_greedy
 
@@ -59,6 +60,8 @@ def td_targets(
 
 class DQN:
     """DQN on a vector env with discrete actions (``make_vec_env``, same-step autoreset).
+    ``loss_check``, if given, sees every gradient step's loss before that step is taken (see
+    ``LossCheck``).
 
     >>> from mytorch.rl import make_vec_env
     >>> cfg = DQNConfig(learning_starts=32, train_frequency=16, gradient_steps=2, batch_size=8)
@@ -73,8 +76,11 @@ class DQN:
         config: DQNConfig | None = None,
         total_timesteps: int = 100_000,
         seed: int = 0,
+        *,
+        loss_check: LossCheck | None = None,
     ) -> None:
         self.envs, self.config, self.seed = envs, config or DQNConfig(), seed
+        self.loss_check = loss_check
         cfg = self.config
         if cfg.loss not in ("huber", "mse"):
             raise ValueError(f"DQNConfig.loss must be 'huber' or 'mse', got {cfg.loss!r}")
@@ -166,6 +172,10 @@ class DQN:
         else:
             batch = self.buffer.sample(cfg.batch_size, self.rng)
         loss, td_error = self.loss(batch)
+        value = loss.item()
+        if self.loss_check is not None:
+            where = f"gradient step {self.gradient_updates + 1}, env step {self.global_step}"
+            self.loss_check(value, where)
         self.optimizer.zero_grad()
         loss.backward()
         if cfg.max_grad_norm is not None:
@@ -174,7 +184,7 @@ class DQN:
         if cfg.prioritized:
             self.buffer.update_priorities(batch.indices, td_error)
         self.gradient_updates += 1
-        return loss.item()
+        return value
 
     @mt.no_grad()
     def update_target(self) -> None:

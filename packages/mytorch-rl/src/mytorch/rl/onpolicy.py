@@ -15,6 +15,12 @@ from mytorch.rl.networks import ActorCritic, space_dims
 from mytorch.rl.normalize import ObservationNormalizer, RewardNormalizer
 from mytorch.rl.rollout import RolloutBuffer
 
+LossCheck = Callable[[float, str], object]
+"""``loss_check(loss, where)``: called with each gradient step's loss (a float) and where in
+the training it is (e.g. ``"iteration 3, epoch 2, minibatch 1, env step 768"``) before the
+backward pass and the optimizer step; it may raise (or exit) to stop training there, before a
+NaN or infinite loss reaches the weights."""
+
 
 @dataclass
 class OnPolicyConfig:
@@ -35,7 +41,8 @@ class OnPolicyConfig:
 
 class OnPolicyAlgorithm:
     """Collects rollouts of the current policy in ``envs`` (a gymnasium vector env in same-step
-    autoreset mode, see ``make_vec_env``); subclasses implement ``update``."""
+    autoreset mode, see ``make_vec_env``); subclasses implement ``update``. ``loss_check``, if
+    given, sees every gradient step's loss before that step is taken (see ``LossCheck``)."""
 
     def __init__(
         self,
@@ -43,8 +50,11 @@ class OnPolicyAlgorithm:
         config: OnPolicyConfig,
         total_timesteps: int,
         seed: int = 0,
+        *,
+        loss_check: LossCheck | None = None,
     ) -> None:
         self.envs, self.config, self.seed = envs, config, seed
+        self.loss_check = loss_check
         self.total_timesteps = int(total_timesteps)
         self.rng = seed_everything(seed)
         self.num_envs = envs.num_envs

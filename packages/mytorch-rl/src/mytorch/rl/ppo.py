@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 import mytorch.core as mt
-from mytorch.rl.onpolicy import OnPolicyAlgorithm, OnPolicyConfig
+from mytorch.rl.onpolicy import LossCheck, OnPolicyAlgorithm, OnPolicyConfig
 
 
 def ppo_policy_loss(
@@ -79,16 +79,18 @@ class PPO(OnPolicyAlgorithm):
         config: PPOConfig | None = None,
         total_timesteps: int = 100_000,
         seed: int = 0,
+        *,
+        loss_check: LossCheck | None = None,
     ) -> None:
-        super().__init__(envs, config or PPOConfig(), total_timesteps, seed)
+        super().__init__(envs, config or PPOConfig(), total_timesteps, seed, loss_check=loss_check)
 
     def update(self) -> dict[str, float]:
         cfg = self.config
         minibatch = max(self.batch_size // cfg.num_minibatches, 1)
         params = list(self.agent.parameters())
         stats: dict[str, list[float]] = {k: [] for k in ("pg", "v", "ent", "kl", "clipfrac")}
-        for _ in range(cfg.update_epochs):
-            for mb in self.buffer.minibatches(minibatch, self.rng):
+        for epoch in range(cfg.update_epochs):
+            for i, mb in enumerate(self.buffer.minibatches(minibatch, self.rng)):
                 adv = normalize_advantages(mb["advantages"]) if cfg.norm_adv else mb["advantages"]
                 obs = mt.from_numpy(mb["obs"])
                 dist = self.agent.distribution(obs)
@@ -108,6 +110,9 @@ class PPO(OnPolicyAlgorithm):
                     cfg.clip_coef if cfg.clip_vloss else None,
                 )
                 loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
+                if self.loss_check is not None:
+                    where = f"iteration {self.iteration + 1}, epoch {epoch + 1}, minibatch {i + 1}"
+                    self.loss_check(loss.item(), f"{where}, env step {self.global_step}")
                 self.optimizer.zero_grad()
                 loss.backward()
                 mt.optim.clip_grad_norm_(params, cfg.max_grad_norm)

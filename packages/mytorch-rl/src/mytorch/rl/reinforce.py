@@ -12,6 +12,7 @@ import numpy as np
 import mytorch.core as mt
 from mytorch.rl.envs import seed_env, seed_everything
 from mytorch.rl.networks import ActorCritic, space_dims
+from mytorch.rl.onpolicy import LossCheck
 from mytorch.rl.returns import discounted_returns
 
 
@@ -43,6 +44,8 @@ class Reinforce:
     """REINFORCE on one environment: play whole episodes with the sampling policy, then step
     on ``-sum_t (G_t - b(s_t)) log pi(a_t | s_t)``. A truncated episode's last return
     bootstraps from the baseline's value of its final observation when there is a baseline.
+    ``loss_check``, if given, sees every update's loss before the step is taken (see
+    ``LossCheck``).
 
     >>> env = gym.make("CartPole-v1")
     >>> agent = Reinforce(env, ReinforceConfig(episodes_per_update=2), total_timesteps=50).learn()
@@ -56,8 +59,11 @@ class Reinforce:
         config: ReinforceConfig | None = None,
         total_timesteps: int = 300_000,
         seed: int = 0,
+        *,
+        loss_check: LossCheck | None = None,
     ) -> None:
         self.env, self.config, self.seed = env, config or ReinforceConfig(), seed
+        self.loss_check = loss_check
         cfg = self.config
         self.total_timesteps = int(total_timesteps)
         self.rng = seed_everything(seed)
@@ -133,6 +139,9 @@ class Reinforce:
             log_prob, mt.from_numpy(adv.astype(np.float32)), values, mt.from_numpy(returns_np)
         )
         loss = policy_loss + cfg.vf_coef * value_loss - cfg.ent_coef * dist.entropy().mean()
+        if self.loss_check is not None:
+            where = f"update {self.updates + 1}, env step {self.global_step}"
+            self.loss_check(loss.item(), where)
         self.optimizer.zero_grad()
         loss.backward()
         if cfg.max_grad_norm is not None:
