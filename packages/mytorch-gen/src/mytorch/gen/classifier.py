@@ -6,8 +6,9 @@
 this package (``_weights/mnist_classifier.safetensors``), made by
 ``python -m mytorch.gen.train_classifier`` (see that module for the recipe and its accuracy).
 
+>>> import mytorch.core as mt
 >>> clf = load_mnist_classifier()
->>> >>> clf.features(mt.zeros(2, 1, 28, 28)).shape
+>>> clf.features(mt.zeros(2, 1, 28, 28)).shape
 (2, 64)
 """
 
