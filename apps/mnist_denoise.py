@@ -26,6 +26,8 @@ curves.png and model.safetensors.
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,11 +62,38 @@ class Args:
     epochs: int = 10  # passes over the training images
     batch_size: int = 64  # images per optimizer step
     lr: float = 1e-3  # Adam learning rate
-    source: Literal["auto", "download", "sample"] = "auto"  # MNIST source (see the docstring)
+    source: Literal["auto", "download", "sample"] = "auto"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/mnist_denoise"  # where figures and weights go
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
-    threads: int = 1  # BLAS threads
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool would get one flag: --x, not also --no-x
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_images(args: Args, train: bool, source: str) -> tuple[mt.Tensor, str]:
@@ -122,7 +151,7 @@ def save_figures(noisy, denoised, clean, history: dict, out: Path) -> None:
 
 
 def main() -> None:
-    args = tyro.cli(Args)
+    args = parse_args()
     threadpool_limits(limits=args.threads)
     start = time.perf_counter()
     out = Path(args.out)
@@ -143,6 +172,7 @@ def main() -> None:
     noisy_test = dae.corrupt(x_test, generator=mt.Generator(args.seed + 1))  # fixed test noise
 
     history = {"train": [], "test": []}
+    last_loss = None  # the last finite training loss, for the message if the run diverges
     n_batches = len(x_train) // args.batch_size
     if args.max_batches:
         n_batches = min(n_batches, args.max_batches)
@@ -153,10 +183,11 @@ def main() -> None:
             loss = dae.loss(
                 x_train[mt.tensor(perm[i * args.batch_size : (i + 1) * args.batch_size])]
             )
+            last_loss = stop_if_diverged(loss.item(), last_loss, f"epoch {epoch}, step {i + 1}")
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item()
+            total += last_loss
         with mt.no_grad():
             test = dae.autoencoder.loss(noisy_test, target=x_test).item()
         history["train"].append(total / n_batches)
@@ -165,6 +196,7 @@ def main() -> None:
             f"epoch {epoch:3d}/{args.epochs}: train BCE {total / n_batches:.2f}, held-out BCE {test:.2f} nats"
         )
 
+    stop_if_diverged(last_loss, last_loss, "the end of training", dae)
     nn.save(dae.state_dict(), out / "model.safetensors")
     with mt.no_grad():
         dae.eval()

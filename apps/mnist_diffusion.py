@@ -30,6 +30,7 @@ sampled by DDIM with increasing step counts and by DDPM), loss.png and weights.s
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,10 +67,37 @@ class Args:
     max_steps: int = 0  # stop after this many steps even within budget (0 = no limit)
     n_samples: int = 500  # samples drawn by each sampler for the metrics
     ddim_steps: int = 50  # steps of the DDIM sampler
-    source: Literal["auto", "download", "sample"] = "auto"  # MNIST source (see the docstring)
+    source: Literal["auto", "download", "sample"] = "auto"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/mnist_diffusion"  # where figures and weights go
-    threads: int = 1  # BLAS threads
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool would get one flag: --x, not also --no-x
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_images(args: Args, train: bool, source: str) -> tuple[np.ndarray, str]:
@@ -130,7 +158,7 @@ def sample_in_batches(fn, n: int, batch: int = 250) -> np.ndarray:
 
 
 def main() -> None:
-    args = tyro.cli(Args)
+    args = parse_args()
     threadpool_limits(limits=args.threads)
     start = time.perf_counter()
     out = Path(args.out)
@@ -153,7 +181,7 @@ def main() -> None:
     print(f"TimeUNet {n_params:,} parameters; {args.schedule} schedule, T = {args.timesteps}")
     ema = {k: v.numpy().copy() for k, v in net.state_dict().items()}
 
-    losses: list[float] = []
+    losses: list[float] = []  # finite training losses, one per step
     cpu0 = time.process_time()
     bar = tqdm(desc="training", unit="step", disable=None)
     step = 0
@@ -161,10 +189,11 @@ def main() -> None:
         perm = rng.permutation(len(data))
         for i in range(0, len(perm) - args.batch_size + 1, args.batch_size):
             loss = ddpm.loss(mt.tensor(data[perm[i : i + args.batch_size]]))
+            last_loss = losses[-1] if losses else None
+            losses.append(stop_if_diverged(loss.item(), last_loss, f"step {step + 1}"))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(loss.item())
             step += 1
             decay = min(args.ema, (1 + step) / (10 + step))  # warm-up: early weights fade fast
             for k, v in net.state_dict().items():
@@ -187,6 +216,8 @@ def main() -> None:
     if args.ema > 0:
         net.load_state_dict({k: mt.tensor(v) for k, v in ema.items()})
     net.eval()
+    last_loss = losses[-1] if losses else None
+    stop_if_diverged(last_loss, last_loss, "the end of training", net)  # the weights saved
     nn.save(net.state_dict(), out / "weights.safetensors")
 
     gen = mt.Generator(args.seed + 1)

@@ -42,6 +42,7 @@ generator.safetensors.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,16 +86,44 @@ class Args:
     seed: int = 0  # seeds the weights, the batches and the noise
     epochs: int = 10  # passes of the discriminator/critic over the training images
     batch_size: int = 64  # images per discriminator/critic step
+    lr: float = 0.0  # Adam learning rate of both networks; 0 = 2e-4 (gan, dcgan), 1e-4 (wgan-gp)
     latent_dim: int = 64  # size of z
     width: int = 32  # ngf = ndf of the DCGAN/WGAN-GP networks
     n_critic: int = 5  # WGAN-GP: critic steps per generator step
     gp_weight: float = 10.0  # WGAN-GP: weight of the gradient penalty
     n_samples: int = 1000  # samples scored at the end
-    source: Literal["auto", "download", "sample"] = "auto"  # MNIST source (see the docstring)
+    source: Literal["auto", "download", "sample"] = "auto"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = ""  # where figures go; "" = runs/mnist_gan_<model>
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
-    threads: int = 1  # BLAS threads
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool would get one flag: --x, not also --no-x
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_images(args: Args, train: bool, source: str) -> tuple[np.ndarray, str]:
@@ -116,6 +145,7 @@ def make_models(args: Args) -> tuple[nn.Module, nn.Module, mt.optim.Adam, mt.opt
         lr, betas = (
             (DCGAN_LR, DCGAN_BETAS) if args.model == "dcgan" else (WGAN_GP_LR, WGAN_GP_BETAS)
         )
+    lr = args.lr or lr
     opt_g = mt.optim.Adam(g.parameters(), lr=lr, betas=betas)
     opt_d = mt.optim.Adam(d.parameters(), lr=lr, betas=betas)
     return g, d, opt_g, opt_d
@@ -172,7 +202,7 @@ def generate(g: nn.Module, z: mt.Tensor) -> np.ndarray:
 
 
 def main() -> None:
-    args = tyro.cli(Args)
+    args = parse_args()
     threadpool_limits(limits=args.threads)
     start = time.perf_counter()
     out = Path(args.out or f"runs/mnist_gan_{args.model}")
@@ -196,6 +226,8 @@ def main() -> None:
     if args.model == "wgan-gp":
         history = {"critic (Wasserstein)": [], "gradient penalty": [], "generator": []}
 
+    critic = "critic" if args.model == "wgan-gp" else "discriminator"
+    last_d = last_g = None  # the last finite losses, for the message if the run diverges
     cpu0 = time.process_time()
     n_batches = len(data) // args.batch_size
     if args.max_batches:
@@ -207,36 +239,46 @@ def main() -> None:
             real = mt.tensor(data[perm[i * args.batch_size : (i + 1) * args.batch_size]])
             b = real.shape[0]
             z = mt.randn(b, args.latent_dim)
+            step = f"epoch {epoch}, step {i + 1}"
             if args.model == "wgan-gp":
                 with mt.no_grad():
                     fake = g(z)
                 wdist = critic_loss(d(real), d(fake))
                 gp = gradient_penalty(d, real, fake, weight=args.gp_weight)
+                loss_d = wdist + gp
+                last_d = stop_if_diverged(loss_d.item(), last_d, f"{step}, in the critic's loss")
                 opt_d.zero_grad()
-                (wdist + gp).backward()
+                loss_d.backward()
                 opt_d.step()
                 history["critic (Wasserstein)"].append(wdist.item())
                 history["gradient penalty"].append(gp.item())
                 if (i + 1) % args.n_critic == 0:
                     loss_g = wasserstein_generator_loss(d(g(mt.randn(b, args.latent_dim))))
+                    where = f"{step}, in the generator's loss"
+                    last_g = stop_if_diverged(loss_g.item(), last_g, where)
                     opt_g.zero_grad()
                     loss_g.backward()
                     opt_g.step()
-                    history["generator"].append(loss_g.item())
+                    history["generator"].append(last_g)
             else:
                 fake = g(z)
                 loss_d = discriminator_loss(d(real), d(fake.detach()))
+                where = f"{step}, in the discriminator's loss"
+                last_d = stop_if_diverged(loss_d.item(), last_d, where)
                 opt_d.zero_grad()
                 loss_d.backward()
                 opt_d.step()
                 loss_g = generator_loss(d(fake))
+                last_g = stop_if_diverged(loss_g.item(), last_g, f"{step}, in the generator's loss")
                 opt_g.zero_grad()
                 loss_g.backward()
                 opt_g.step()
-                history["discriminator"].append(loss_d.item())
-                history["generator"].append(loss_g.item())
+                history["discriminator"].append(last_d)
+                history["generator"].append(last_g)
         means = ", ".join(f"{k} {np.mean(v[-n_batches:]):.3f}" for k, v in history.items() if v)
         print(f"epoch {epoch:3d}/{args.epochs}: {means} ({time.perf_counter() - start:.0f} s)")
+        stop_if_diverged(last_g, last_g, f"the end of epoch {epoch}, in the generator", g)
+        stop_if_diverged(last_d, last_d, f"the end of epoch {epoch}, in the {critic}", d)
         save_grid(
             generate(g, fixed_z), out / f"samples_epoch{epoch}.png", f"{args.model}, epoch {epoch}"
         )

@@ -29,6 +29,8 @@ latent_map.png (latent_dim 2 only), curves.png and model.safetensors.
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +59,38 @@ class Args:
     beta: float = 1.0  # weight of the KL term (1 = the ELBO; > 1 = beta-VAE)
     conditional: bool = False  # condition encoder and decoder on the digit's label
     iwae_k: int = 50  # importance samples for the test log-likelihood bound
-    source: Literal["auto", "download", "sample"] = "auto"  # MNIST source (see the docstring)
+    source: Literal["auto", "download", "sample"] = "auto"  # auto: download, else the sample
     data_root: str = ""  # dataset cache directory; "" = $MYTORCH_DATA or the user cache dir
     out: str = "runs/mnist_vae"  # where figures and weights go
     max_batches: int = 0  # stop each epoch after this many batches (0 = all); for quick checks
-    threads: int = 1  # BLAS threads
+    threads: int = 1  # BLAS threads; 1 avoids a spinning thread pool slowing down a busy CPU
+
+
+DESCRIPTION = __doc__.splitlines()[0]
+CLI = (tyro.conf.FlagCreatePairsOff,)  # a bool gets one flag: --conditional, no --no-conditional
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """``Args`` from the command line (``--help`` lists every flag with its default)."""
+    return tyro.cli(Args, args=argv, description=DESCRIPTION, config=CLI)
+
+
+def stop_if_diverged(
+    loss: float | None, last: float | None, where: str, model: nn.Module | None = None
+) -> float | None:
+    """``loss`` when it (and ``model``'s weights, if given) is finite; else the run ends here
+    with a message, before the diverged weights are stepped on or saved."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the training loss became {loss}"
+    elif model is not None and not all(mt.isfinite(p).all().item() for p in model.parameters()):
+        what = "the weights became NaN or infinite"
+    else:
+        return loss
+    before = f"last finite loss {last:.4f}" if last is not None else "no finite loss before it"
+    sys.exit(
+        f"error: {what} at {where} ({before}); stopped without saving a checkpoint of these weights "
+        "(try a smaller --lr)"
+    )
 
 
 def load_mnist(args: Args, train: bool, source: str) -> tuple[mt.Tensor, mt.Tensor, str]:
@@ -188,7 +217,7 @@ def draw(
 
 
 def main() -> None:
-    args = tyro.cli(Args)
+    args = parse_args()
     threadpool_limits(limits=args.threads)
     start = time.perf_counter()
     out = Path(args.out)
@@ -215,6 +244,7 @@ def main() -> None:
     )
 
     history = {"train": [], "test": []}
+    last_loss = None  # the last finite training loss, for the message if the run diverges
     n_batches = -(-len(x_train) // args.batch_size)
     if args.max_batches:
         n_batches = min(n_batches, args.max_batches)
@@ -224,6 +254,8 @@ def main() -> None:
         for i in tqdm(range(n_batches), desc=f"epoch {epoch}", leave=False, disable=None):
             idx = mt.tensor(perm[i * args.batch_size : (i + 1) * args.batch_size])
             out_loss = vae.loss(x_train[idx], y_train[idx] if args.conditional else None)
+            where = f"epoch {epoch}, step {i + 1}"
+            last_loss = stop_if_diverged(out_loss.loss.item(), last_loss, where)
             opt.zero_grad()
             out_loss.loss.backward()
             opt.step()
@@ -239,6 +271,7 @@ def main() -> None:
             f"epoch {epoch:3d}/{args.epochs}: train -ELBO {total / seen:.2f}, held-out -ELBO {test:.2f} nats"
         )
 
+    stop_if_diverged(last_loss, last_loss, "the end of training", vae)
     nn.save(vae.state_dict(), out / "model.safetensors")
     draw(vae, args, x_test, y_test, history, out)
     res = evaluate(vae, x_test, y_test if args.conditional else None, args.iwae_k)

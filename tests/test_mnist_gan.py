@@ -61,6 +61,9 @@ def test_models_of_each_kind(app):
         )
         norms = [type(m).__name__ for m in d.modules() if "BatchNorm" in type(m).__name__]
         assert norms == (["BatchNorm2d"] if model == "dcgan" else [])
+        assert opt_g.param_groups[0]["lr"] == (1e-4 if model == "wgan-gp" else 2e-4)
+        _, _, opt_g, opt_d = app.make_models(app.Args(model=model, width=4, lr=5e-5))
+        assert opt_g.param_groups[0]["lr"] == opt_d.param_groups[0]["lr"] == 5e-5  # --lr
 
 
 @pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])
