@@ -12,9 +12,10 @@ observation.
 
 Expected result with the defaults (50,000 environment steps, half the 100,000 budget): mean
 returns of 500.0, 500.0 and 245.6 over 20 greedy evaluation episodes for seeds 0, 1 and 2
-(median 500.0); seed 2 trained for the whole 100,000 steps reaches 295.9. A run takes 72-78 s
-of CPU (about 2.4 ms per gradient step of a batch of 64) and took 445-1184 s of wall time on 2
-CPU cores shared with other work.
+(median 500.0). Seed 2 trained for the whole 100,000 steps reaches 295.9, and with
+``--double-dqn`` 500.0 (but ``--double-dqn`` gives 500.0 and 117.5 on seeds 0 and 1). A run
+takes 72-97 s of CPU (about 2.4 ms per gradient step of a batch of 64) and took 246-1184 s of
+wall time on 2 CPU cores shared with other work.
 
 Run:
     uv run apps/cartpole_dqn.py                           # defaults
