@@ -16,11 +16,12 @@ global batch, to float32 rounding (about 1e-6 relative); with dropout each rank 
 masks, so runs agree in accuracy, not bit for bit.
 
 Expected result with the defaults (3 epochs of 62 global batches of 64 on the sample),
-measured on this machine: 2 CPU cores shared with other jobs (load average 15-17 while it
-ran, so every figure here is contended and varies run to run):
-    1 process:   test accuracy 0.961 after 33-42 s of training (283-361 images/s)
-    2 processes: test accuracy 0.966 after 22-27 s (439-535 images/s, each rank half of that);
-                 2 processes over 1, in 4 alternating pairs of runs: 1.33x-1.55x (median 1.5x)
+measured on this machine (2 CPU cores, otherwise idle; 1 BLAS thread per rank):
+    1 process:   test accuracy 0.961 after 7.8-7.9 s of training (1,516-1,527 images/s)
+    2 processes: test accuracy 0.966 after 4.4-4.6 s (2,611-2,730 images/s in all):
+                 1.71x-1.80x the throughput of 1 process (2 alternating pairs of runs)
+With other jobs on the same 2 cores (load average 15-17) the same runs gave 283-361 and
+439-535 images/s (1.33x-1.55x).
 The CNN's 225,034 gradients (0.9 MB) fit in DistributedDataParallel's small first bucket,
 so one allreduce per step carries them all, started at the end of backward; models larger
 than 1 MiB get several buckets and overlap communication with backward.
