@@ -50,7 +50,8 @@ def _spmm_rows(
     out = np.zeros((n_rows,) + rest, dense.dtype)
     if nnz == 0:
         return out
-    if nnz >= 10 * starts.shape[0]:  # long runs: a run sum per feature row is cheap enough
+    if nnz >= 10 * starts.shape[0] or out[0].size <= 16:
+        # long runs or narrow rows: a run sum per feature row is cheap enough
         return _spmm_long_runs(values, dense, col, uniq, starts, out)
     # Short runs are summed in buckets of similar length: a run of length L <= 2^b is padded to
     # 2^b with a zero entry, so one gather and one sum over a (runs, 2^b, *rest) block handles

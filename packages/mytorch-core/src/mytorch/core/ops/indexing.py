@@ -173,14 +173,22 @@ def _zeros(shape: tuple, dtype) -> Tensor:
 def _add_rows(out: np.ndarray, idx: np.ndarray, src: np.ndarray) -> None:
     """``out[idx[i]] += src[i]`` for every i, adding up repeats (``idx`` 1-D, non-negative).
 
-    Unique indices take one fancy-indexed add; otherwise the cheapest of a one-hot matrix
-    product (few distinct rows), one pass per repeat rank (few repeats) or a sorted
-    ``add.reduceat`` (many repeats) is used instead of the slow ``np.add.at``.
+    Narrow float rows of a not much larger ``out`` take one ``np.bincount``; otherwise unique
+    indices take one fancy-indexed add, and repeats the cheapest of a one-hot matrix product
+    (few distinct rows), one pass per repeat rank (few repeats) or a sorted ``add.reduceat``
+    (many repeats), instead of the slow ``np.add.at``.
     """
     n = idx.size
     if n <= 1:
         if n:
             out[idx] += src
+        return
+    width = out[0].size if out.ndim else 1
+    if out.dtype.kind == "f" and width <= 8 and out.shape[0] <= 8 * n:
+        # one bincount over (row, column) cells: sums in float64, no sort
+        cells = idx if width == 1 else (idx[:, None] * width + np.arange(width)).reshape(-1)
+        sums = np.bincount(cells, weights=src.reshape(-1), minlength=out.size)
+        out += sums.reshape(out.shape).astype(out.dtype, copy=False)
         return
     order = np.argsort(idx, kind="stable")
     s = idx[order]
@@ -193,9 +201,6 @@ def _add_rows(out: np.ndarray, idx: np.ndarray, src: np.ndarray) -> None:
         return
     uniq = s[starts]
     if out.dtype.kind == "f":
-        if out.ndim == 1 and out.size <= 8 * n:
-            out += np.bincount(idx, weights=src, minlength=out.size).astype(out.dtype, copy=False)
-            return
         if uniq.size * n <= 1 << 20:  # a one-hot matrix product runs on BLAS
             onehot = np.zeros((uniq.size, n), out.dtype)  # (U, N)
             onehot[np.cumsum(first) - 1, order] = 1
