@@ -14,15 +14,15 @@ training images (a Frechet distance in that classifier's 64-d feature space, NOT
 Data: full MNIST (60,000 train) when it can be downloaded, else (with a warning) the 4,000
 training images of the sample bundled with mytorch-vision; ``--source sample`` picks it.
 
-Measured here on the sample, NOT with the defaults: 2 CPU cores shared with 10-20 other busy
-processes left too little CPU for the default 14-minute budget before a deadline. With
-``--source sample --cpu-budget 240 --n-samples 300`` (297 steps, 4.8 epochs, 240 s of process
-CPU; about 0.8 s of CPU per step of 64): loss 0.42 over the first 50 steps -> 0.063 over the
-last 50; the samples are dark strokes and blobs, not yet digits: confident (> 0.9) fraction
-0.46 for DDPM (100 steps) and 0.42 for DDIM (50 steps), classifier-Frechet 263.6 (DDPM) and
-324.0 (DDIM), against 0.86 and 8.7 for 300 real held-out images. Sampling costs about 5 ms of
-CPU per image per step (DDPM 156 s, DDIM 83 s for 300 images); the whole run took 493 s CPU.
-With ``--cpu-budget 90 --n-samples 150`` (97 steps): classifier-Frechet 305 (DDPM) / 365 (DDIM).
+Measured here with the defaults on the sample (``--source sample``; 1 BLAS thread, one other job
+on the 2 cores): 872 steps (14 epochs) in 841 s of process CPU, loss 0.42 over the first 50
+steps -> 0.051 over the last 50; sampling 500 images took 242 s CPU (DDPM, 100 steps) and 128 s
+(DDIM, 50 steps); 1,315 s wall in all. Scores: DDPM confident (> 0.9) fraction 0.570, classes
+1.6%-26.4%, classifier-Frechet 165.5; DDIM 0.412, 2.2%-29.2%, 224.5; real held-out images
+(500) 0.906, 9.0%-11.2%, 3.7. The DDPM samples are pen strokes, many of them readable digits
+and many not; DDIM with 50 steps is 36% further from the data than DDPM. With
+``--cpu-budget 240 --n-samples 300`` (297 steps) the samples were blobs (distance 263.6 DDPM,
+324.0 DDIM).
 
 Run:
     uv run apps/mnist_diffusion.py                      # defaults
