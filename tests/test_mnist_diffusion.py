@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# one BLAS thread: the tiny runs gain nothing from more, and stay fast on a loaded machine
-ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def run_app(app: Path, *argv: str) -> str:
-    """Run the real file on the bundled sample; returns its stdout (fails with stderr)."""
-    proc = subprocess.run(
-        [sys.executable, str(app), "--source", "sample", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=ENV,
-    )
-    assert proc.returncode == 0, f"{app.name} {' '.join(argv)} failed:\n{proc.stderr[-3000:]}"
-    return proc.stdout
-
-
-def assert_pngs(out: Path, *names: str) -> None:
-    for name in names:
-        data = (out / name).read_bytes()
-        assert data[:8] == PNG_MAGIC and len(data) > 3000, name
 
 
 APP = ROOT / "apps" / "mnist_diffusion.py"
@@ -48,7 +22,7 @@ def test_command_line(app):
         app.tyro.cli(app.Args, args=["--schedule", "quadratic"])
 
 
-def test_tiny_run_learns_and_draws(tmp_path: Path):
+def test_tiny_run_learns_and_draws(tmp_path: Path, run_app, assert_pngs):
     out = tmp_path / "diffusion"
     stdout = run_app(
         APP,
